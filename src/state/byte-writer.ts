@@ -6,11 +6,26 @@ export class ByteWriter {
   /** Bytes `[0, pos)` are written; the rest is spare capacity. */
   buf: Uint8Array;
   pos = 0;
-  private view: DataView;
+  protected view: DataView;
 
   constructor(initialCapacity = 256) {
     this.buf = new Uint8Array(initialCapacity);
     this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Points the writer at another buffer (e.g. a region of WASM memory), keeping `pos`. */
+  protected rebindTo(buf: Uint8Array): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Makes `buf` hold at least `need` bytes, keeping `[0, pos)`. */
+  protected grow(need: number): void {
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.rebindTo(next);
   }
 
   reset(): void {
@@ -24,13 +39,29 @@ export class ByteWriter {
 
   ensure(extra: number): void {
     const need = this.pos + extra;
-    if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < need) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    if (need > this.buf.length) this.grow(need);
+  }
+
+  /**
+   * Starts a `varint length | bytes` field whose length is not known yet; returns a mark for
+   * {@link endLengthPrefixed}. Reserves one length byte and moves the bytes if more are needed.
+   */
+  beginLengthPrefixed(): number {
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  endLengthPrefixed(mark: number): void {
+    const len = this.pos - mark - 1;
+    const size = varintSize(len);
+    if (size > 1) {
+      this.ensure(size - 1);
+      this.buf.copyWithin(mark + size, mark + 1, this.pos);
+    }
+    const end = this.pos + size - 1;
+    this.pos = mark;
+    this.varint(len);
+    this.pos = end;
   }
 
   u8(v: number): void {

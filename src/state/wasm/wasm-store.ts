@@ -1,0 +1,107 @@
+/**
+ * One WASM store instance and the JS views onto its memory. Any call into WASM may grow memory,
+ * which detaches every view (FACTS.md), so views are re-created whenever `memory.buffer` changed.
+ */
+import { ByteWriter, textEncoder } from '../byte-writer.js';
+import { KeyTag } from '../key-codec.js';
+import { instantiateStore, type StoreExports } from './wasm-module.js';
+
+/** Serializes straight into the store's scratch region: no copy on the way in. */
+export class ScratchWriter extends ByteWriter {
+  constructor(private readonly store: WasmStore) {
+    super(0);
+    this.rebind();
+  }
+
+  /** Call before writing: re-points at scratch (which may have moved or been detached). */
+  rebind(): void {
+    const s = this.store;
+    s.refresh();
+    if (this.buf !== s.scratchView) this.rebindTo(s.scratchView);
+    this.pos = 0;
+  }
+
+  protected override grow(need: number): void {
+    const s = this.store;
+    const keep = this.buf.slice(0, this.pos);
+    s.ensureScratch(need);
+    this.rebindTo(s.scratchView);
+    this.buf.set(keep);
+  }
+}
+
+export class WasmStore {
+  readonly ex: StoreExports;
+  /** Views of the current memory buffer; valid while `u8.buffer === ex.memory.buffer`. */
+  u8!: Uint8Array;
+  dv!: DataView;
+  scratch = 0;
+  scratchCap = 0;
+  /** View over scratch; and over scratch[1..), for encoding string keys after their tag. */
+  scratchView!: Uint8Array;
+  private stringKeyView!: Uint8Array;
+  readonly writer: ScratchWriter;
+
+  constructor(maxParallelism: number, tracking: boolean, expectedEntries = 0) {
+    this.ex = instantiateStore();
+    this.ex.init(maxParallelism, tracking ? 1 : 0, expectedEntries);
+    this.ensureScratch(1024);
+    this.writer = new ScratchWriter(this);
+  }
+
+  refresh(): void {
+    if (this.u8 !== undefined && this.u8.buffer === this.ex.memory.buffer) return;
+    const buf = this.ex.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+    this.scratchView = this.u8.subarray(this.scratch, this.scratch + this.scratchCap);
+    this.stringKeyView = this.u8.subarray(this.scratch + 1, this.scratch + this.scratchCap);
+  }
+
+  ensureScratch(bytes: number): void {
+    if (bytes <= this.scratchCap) return;
+    this.scratch = this.ex.ensureScratch(bytes);
+    this.scratchCap = bytes <= 1024 ? 1024 : 2 ** Math.ceil(Math.log2(bytes));
+    this.u8 = undefined as unknown as Uint8Array;
+    this.refresh();
+  }
+
+  /** Sets a string key: tag + UTF-8 encoded in place in scratch. Returns its key group. */
+  setStringKey(key: string): number {
+    const worst = key.length * 3 + 1;
+    if (worst > this.scratchCap) this.ensureScratch(worst);
+    else this.refresh();
+    this.u8[this.scratch] = KeyTag.String;
+    const written = textEncoder.encodeInto(key, this.stringKeyView).written;
+    return this.ex.setKeyBytes(written + 1);
+  }
+
+  /** Sets a key already serialized by the key codec. Returns its key group. */
+  setKeyBytes(bytes: Uint8Array): number {
+    this.ensureScratch(bytes.length);
+    this.refresh();
+    this.u8.set(bytes, this.scratch);
+    return this.ex.setKeyBytes(bytes.length);
+  }
+
+  /** The ScratchWriter, reset and pointed at scratch. */
+  beginWrite(): ScratchWriter {
+    this.writer.rebind();
+    return this.writer;
+  }
+
+  /** Copies `len` bytes at `ptr` out of WASM memory. */
+  copyOut(ptr: number, len: number): Uint8Array {
+    this.refresh();
+    return this.u8.slice(ptr, ptr + len);
+  }
+
+  /** Copies `bytes` into a fresh WASM allocation; the caller frees it. */
+  copyIn(bytes: Uint8Array): number {
+    const ptr = this.ex.alloc(bytes.length);
+    if (ptr === 0) throw new RangeError(`cannot place ${bytes.length} bytes in WASM memory`);
+    this.refresh();
+    this.u8.set(bytes, ptr);
+    return ptr;
+  }
+}
