@@ -5,6 +5,8 @@
 import * as store from './store';
 import * as snapshot from './snapshot';
 import * as restore from './restore';
+import { homeOf, slotAt } from './table';
+import { slotOccupied, slotSortKey } from './slot';
 
 export function init(maxParallelism: u32, tracking: bool, expected: u32): void {
   store.storeInit(maxParallelism, tracking, expected);
@@ -36,7 +38,7 @@ export function removeValue(stateId: u32, userKeyLen: u32): i32 { return store.r
 export function removePrefix(stateId: u32): u32 { return store.removePrefix(stateId); }
 
 export function cursorPrefix(stateId: u32): void { store.cursorPrefix(stateId); }
-export function cursorState(stateId: u32): void { store.cursorState_(stateId); }
+export function cursorState(stateId: u32): void { store.cursorState(stateId); }
 export function cursorNext(): usize { return store.cursorNext(); }
 
 export function entryCount(): u32 { return store.main.count; }
@@ -60,3 +62,14 @@ export function restoreSnapshot(
   return restore.restoreSnapshot(input, len, indexOffset, kgStart, kgCount, from, to, bulk);
 }
 export function restoreErrorAt(): u32 { return restore.errorAt; }
+
+/** Mean distance of entries from their home slot, ×1000: a probe-length diagnostic for tests. */
+export function meanDisplacementMilli(): u32 {
+  const t = store.main;
+  let sum: u64 = 0;
+  for (let i: u32 = 0; i < t.end; i++) {
+    const s = slotAt(t, i);
+    if (slotOccupied(s)) sum += i - homeOf(t, slotSortKey(s));
+  }
+  return t.count == 0 ? 0 : <u32>(sum * 1000 / t.count);
+}

@@ -2,12 +2,15 @@
 // index, a key group's section), so a malformed buffer fails with an error code and the offset
 // where it went wrong, and never reads or writes outside the input.
 
-import { compareBytes, murmur3 } from './hash';
-import { recFree, recKey, recKlen, recNew, recVal } from './record';
+import { murmur3 } from './hash';
+import { recFree, recNew, recVal } from './record';
+import {
+  inlineFits, INLINE_VALUE, SLOT, slotCompareKey, slotSortKey, writeInline, writeRecordSlot,
+} from './slot';
 import {
   addLiveBytes, insertEntry, main, maxParallelism, overwriteEntry, removeEntry, setRestoring,
 } from './store';
-import { capacityFor, sortKey, tableAppendSorted, tableFind, tableResize } from './table';
+import { capacityFor, slotAt, sortKey, tableAppendSorted, tableFind, tableResize } from './table';
 
 // error codes, named for JS in src/state/wasm/wasm-errors.ts
 @inline export const ERR_TRUNCATED: i32 = 1;
@@ -121,7 +124,6 @@ export function restoreSnapshot(
     if (capacityFor(<u32>total) > main.capacity) tableResize(main, <u32>total);
   }
   let next: u32 = 0;
-  let lastRec: usize = 0;
   for (let kg = lo; kg < hi && err == 0; kg++) {
     rp = input + load<u32>(index + (kg - kgStart) * 4);
     rend = input + load<u32>(index + (kg - kgStart + 1) * 4);
@@ -145,26 +147,30 @@ export function restoreSnapshot(
       const vp = take(vl);
       if (err != 0) break;
       if (bulk) {
-        if (lastRec != 0 && !ascending(lastRec, kg, kh)) { fail(ERR_ORDER); break; }
-        const rec = recNew(kp, kl, vl);
-        memory.copy(recVal(rec), vp, vl);
-        const at = tableAppendSorted(main, next, kg, kh, <u32>rec);
+        if (next > 0 && !ascending(slotAt(main, next - 1), kg, kh)) { fail(ERR_ORDER); break; }
+        let rec: usize = 0;
+        if (inlineFits(kp, kl, vl)) {
+          writeInline(image, kh, kg, 0, kp, kl);
+          memory.copy(image + INLINE_VALUE, vp, 8);
+        } else {
+          rec = recNew(kp, kl, vl);
+          memory.copy(recVal(rec), vp, vl);
+          writeRecordSlot(image, kh, kg, 0, rec);
+        }
+        const at = tableAppendSorted(main, next, image);
         if (at >= 0) {
           addLiveBytes(kl + vl);
           next = <u32>at;
-          lastRec = rec;
-          lastKg = kg;
-          lastHash = kh;
           continue;
         }
         // a run spilled past the overflow area: the rest goes through ordinary inserts
-        recFree(rec);
+        if (rec != 0) recFree(rec);
         bulk = false;
       }
       {
         const pos = tableFind(main, kg, kh, kp, kl);
         if (pos >= 0) overwriteEntry(<u32>pos, vp, vl);
-        else memory.copy(recVal(insertEntry(pos, kg, kh, kp, kl, vl)), vp, vl);
+        else memory.copy(insertEntry(pos, kg, kh, kp, kl, vl), vp, vl);
       }
     }
   }
@@ -172,13 +178,13 @@ export function restoreSnapshot(
   return err;
 }
 
-let lastKg: u32 = 0;
-let lastHash: u32 = 0;
-
-/** Whether the entry just read sorts strictly after the previous one. */
+/** Whether the entry just read sorts strictly after the one in slot `prev`. */
 function ascending(prev: usize, kg: u32, h: u32): bool {
-  const a = sortKey(lastKg, lastHash);
+  const a = slotSortKey(prev);
   const b = sortKey(kg, h);
   if (a != b) return a < b;
-  return compareBytes(recKey(prev), recKlen(prev), kp, kl) < 0;
+  return slotCompareKey(prev, kp, kl) < 0;
 }
+
+/** Where a bulk-loaded slot is assembled. */
+const image: usize = memory.data(SLOT);

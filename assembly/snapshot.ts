@@ -3,14 +3,19 @@
 // header (state table) into the first `headerLen` bytes and the CRC trailer. Table order is the
 // canonical order, so entries stream out in one pass.
 
-import { recFree, recKey, recKlen, recVal, recVlen } from './record';
-import { FLAG_DIRTY, FLAG_MASK, BLOCK_SHIFT, slotAt, slotRec, tableClear } from './table';
+import { recFree, recKey, recKlen } from './record';
+import {
+  META_DIRTY, META_NEW, setSlotMeta, slotKeyPtr, slotKg, slotKlen, slotMeta, slotOccupied, slotRec,
+  slotValPtr, slotVlen,
+} from './slot';
+import { BLOCK_SHIFT, clearDirtyMap, slotAt, tableClear } from './table';
 import { liveBytes, main, tombBytes, tombs, tracking } from './store';
 
 /** One heap block must stay below 1 GiB (FACTS.md); larger snapshots are refused, not truncated. */
 @inline const MAX_SNAPSHOT_BYTES: u64 = (1 << 30) - 64;
+@inline const CHANGE_FLAGS: u16 = META_DIRTY | META_NEW;
 
-/** Length of the last snapshot buffer, or 0 if it was refused for size. */
+/** Length of the last snapshot buffer (trailer included). */
 export let snapshotLen: u32 = 0;
 
 @inline function writeVarint(p: usize, v: u32): usize {
@@ -22,46 +27,47 @@ export let snapshotLen: u32 = 0;
   return p;
 }
 
-@inline function writeEntry(w: usize, rec: usize, withValue: bool): usize {
-  const kl = recKlen(rec);
-  w = writeVarint(w, kl);
-  memory.copy(w, recKey(rec), kl);
-  w += kl;
-  if (withValue) {
-    const vl = recVlen(rec);
-    w = writeVarint(w, vl);
-    memory.copy(w, recVal(rec), vl);
-    w += vl;
-  }
+@inline function writeBytes(w: usize, p: usize, n: u32): usize {
+  w = writeVarint(w, n);
+  memory.copy(w, p, n);
+  return w + n;
+}
+
+/** Writes the entry in slot `s` as `varint klen | key | varint vlen | value`, clearing its flags. */
+@inline function writePut(w: usize, s: usize): usize {
+  w = writeBytes(w, slotKeyPtr(s), slotKlen(s));
+  w = writeBytes(w, slotValPtr(s), slotVlen(s));
+  const meta = slotMeta(s);
+  if (meta & CHANGE_FLAGS) setSlotMeta(s, meta & ~CHANGE_FLAGS);
   return w;
 }
 
 function allocBuffer(bound: u64): usize {
-  if (bound > MAX_SNAPSHOT_BYTES) {
-    snapshotLen = 0;
-    return 0;
-  }
+  if (bound > MAX_SNAPSHOT_BYTES) return 0;
   return heap.alloc(<usize>bound);
 }
 
 /** Drops every tomb: called once a snapshot has recorded them. */
 function clearTombs(): void {
   for (let i: u32 = 0; i < tombs.end; i++) {
-    const rec = slotRec(slotAt(tombs, i));
-    if (rec != 0) recFree(rec);
+    const s = slotAt(tombs, i);
+    if (slotOccupied(s)) recFree(slotRec(s));
   }
   tableClear(tombs);
 }
 
+@inline function fixedBytes(headerLen: u32, kgCount: u32): u64 {
+  return <u64>headerLen + <u64>(kgCount + 1) * 4 + <u64>kgCount * 8 + 4;
+}
+
 /**
  * Writes a full snapshot of key groups [kgStart, kgStart + kgCount). Returns the buffer (its
- * length in snapshotLen, trailer included), or 0 if it would exceed MAX_SNAPSHOT_BYTES. With
- * tracking on, it also starts a new change set.
+ * length in snapshotLen), or 0 if it would exceed MAX_SNAPSHOT_BYTES. With tracking on, it also
+ * starts a new change set.
  */
 export function snapshotFull(headerLen: u32, kgStart: u32, kgCount: u32): usize {
   const t = main;
-  const fixed = <u64>headerLen + <u64>(kgCount + 1) * 4 + <u64>kgCount * 8 + 4;
-  const buf = allocBuffer(fixed + liveBytes + <u64>t.count * 10);
+  const buf = allocBuffer(fixedBytes(headerLen, kgCount) + liveBytes + <u64>t.count * 10);
   if (buf == 0) return 0;
   const index = buf + headerLen;
   let w = index + (kgCount + 1) * 4;
@@ -73,22 +79,19 @@ export function snapshotFull(headerLen: u32, kgStart: u32, kgCount: u32): usize 
     w += 8;
     let n: u32 = 0;
     const kg = kgStart + g;
-    while (pos < end) {
+    for (; pos < end; pos++) {
       const s = slotAt(t, pos);
-      const word = load<u32>(s, 8);
-      if (word == 0) { pos++; continue; }
-      if (load<u32>(s, 4) > kg) break;
-      w = writeEntry(w, <usize>(word & ~FLAG_MASK), true);
-      if (word & FLAG_MASK) store<u32>(s, word & ~FLAG_MASK, 8);
+      if (!slotOccupied(s)) continue;
+      if (slotKg(s) > kg) break;
+      w = writePut(w, s);
       n++;
-      pos++;
     }
     store<u32>(counts, n);
     store<u32>(counts, 0, 4);
   }
   store<u32>(index + kgCount * 4, <u32>(w - buf));
   if (tracking) {
-    memory.fill(t.dirtyMap, 0, (t.end >> BLOCK_SHIFT) + 1);
+    clearDirtyMap(t);
     clearTombs();
   }
   snapshotLen = <u32>(w - buf) + 4;
@@ -119,17 +122,15 @@ export function snapshotIncremental(headerLen: u32, kgStart: u32, kgCount: u32):
   const blocks = (t.end >> BLOCK_SHIFT) + 1;
   for (let b: u32 = 0; b < blocks; b++) {
     if (load<u8>(t.dirtyMap + b) == 0) continue;
-    const from = b << BLOCK_SHIFT;
-    const to = min(from + (1 << BLOCK_SHIFT), t.end);
-    for (let pos = from; pos < to; pos++) {
-      const word = load<u32>(slotAt(t, pos), 8);
-      if ((word & FLAG_DIRTY) == 0) continue;
+    const to = min((b + 1) << BLOCK_SHIFT, t.end);
+    for (let pos = b << BLOCK_SHIFT; pos < to; pos++) {
+      const s = slotAt(t, pos);
+      if ((slotMeta(s) & META_DIRTY) == 0) continue;
       pushDirty(n++, pos);
-      bytes += recKlen(<usize>(word & ~FLAG_MASK)) + recVlen(<usize>(word & ~FLAG_MASK)) + 10;
+      bytes += slotKlen(s) + slotVlen(s) + 10;
     }
   }
-  const fixed = <u64>headerLen + <u64>(kgCount + 1) * 4 + <u64>kgCount * 8 + 4;
-  const buf = allocBuffer(fixed + bytes + tombBytes + <u64>tombs.count * 5);
+  const buf = allocBuffer(fixedBytes(headerLen, kgCount) + bytes + tombBytes + <u64>tombs.count * 5);
   if (buf == 0) return 0;
   const index = buf + headerLen;
   let w = index + (kgCount + 1) * 4;
@@ -141,30 +142,26 @@ export function snapshotIncremental(headerLen: u32, kgStart: u32, kgCount: u32):
     const counts = w;
     w += 8;
     let puts: u32 = 0;
-    while (di < n) {
+    for (; di < n; di++) {
       const s = slotAt(t, load<u32>(dirtyList + di * 4));
-      if (load<u32>(s, 4) > kg) break;
-      const word = load<u32>(s, 8);
-      w = writeEntry(w, <usize>(word & ~FLAG_MASK), true);
-      store<u32>(s, word & ~FLAG_MASK, 8);
+      if (slotKg(s) > kg) break;
+      w = writePut(w, s);
       puts++;
-      di++;
     }
     let dels: u32 = 0;
-    while (ti < tombs.end) {
+    for (; ti < tombs.end; ti++) {
       const s = slotAt(tombs, ti);
+      if (!slotOccupied(s)) continue;
+      if (slotKg(s) > kg) break;
       const rec = slotRec(s);
-      if (rec == 0) { ti++; continue; }
-      if (load<u32>(s, 4) > kg) break;
-      w = writeEntry(w, rec, false);
+      w = writeBytes(w, recKey(rec), recKlen(rec));
       dels++;
-      ti++;
     }
     store<u32>(counts, puts);
     store<u32>(counts, dels, 4);
   }
   store<u32>(index + kgCount * 4, <u32>(w - buf));
-  memory.fill(t.dirtyMap, 0, blocks);
+  clearDirtyMap(t);
   clearTombs();
   snapshotLen = <u32>(w - buf) + 4;
   return buf;

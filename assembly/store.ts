@@ -1,19 +1,24 @@
 // The keyed store: entries of every state of one backend in one ordered table, the current key,
-// and change tracking for incremental snapshots — the DIRTY/NEW slot flags plus a second table of
-// keys deleted since the last snapshot ("tombs") that were present at it.
+// and change tracking for incremental snapshots — DIRTY/NEW slot flags plus a second table of keys
+// deleted since the last snapshot ("tombs") that were present at it.
 
 import { murmur3 } from './hash';
-import { recFree, recKey, recKlen, recNew, recResize, recVal, recVlen, REC_HEADER } from './record';
+import { recFree, recKlen, recNew, recResize, recVal } from './record';
 import { slabInit } from './slab';
 import {
-  FLAG_DIRTY, FLAG_MASK, FLAG_NEW, markDirtyRange, slotAt, slotRec, Table, tableFind,
-  tableInsertAt, tableNew, tableRemoveAt, tableResize,
+  inlineFits, INLINE_VALUE, META_DIRTY, META_NEW, SLOT, setSlotMeta, setSlotRec, slotAsRecord,
+  slotHash, slotInline, slotKeyPtr, slotKg, slotKlen, slotMeta, slotOccupied,
+  slotRec, slotStateId, slotValPtr, slotVlen, writeInline, writeRecordSlot,
+} from './slot';
+import {
+  markDirtyRange, slotAt, Table, tableFind, tableInsertAt, tableNew, tableRemoveAt, tableResize,
 } from './table';
 
 @inline const KEY_TAG_NUMBER: u8 = 1;
+@inline const CANONICAL_NAN: u64 = 0x7ff8000000000000;
 
 export let main: Table = changetype<Table>(0);
-/** Keys deleted since the last snapshot that existed at it (records with empty values). */
+/** Keys deleted since the last snapshot that existed at it (record entries, empty values). */
 export let tombs: Table = changetype<Table>(0);
 export let tracking: bool = false;
 /** While loading a snapshot, writes set no flags and deletes leave no tombs. */
@@ -39,9 +44,12 @@ export let scratchCap: u32 = 0;
 export let lastPtr: usize = 0;
 export let lastLen: i32 = -1;
 
-// numeric fast path: result of tableFind for (cacheState, current key); -1 state = invalid
+// numeric fast path: result of tableFind for (cacheState, current key); -1 = invalid
 let cacheState: i32 = -1;
 let cachePos: i32 = 0;
+
+/** Where a new slot is assembled before it is copied into the table. */
+const image: usize = memory.data(SLOT);
 
 export function setRestoring(on: bool): void {
   restoring = on;
@@ -87,11 +95,15 @@ export function ensureScratch(n: u32): usize {
   return curKg;
 }
 
+@inline function storeCanonical(p: usize, v: f64): void {
+  if (v != v) store<u64>(p, CANONICAL_NAN);
+  else store<f64>(p, v == 0 ? 0.0 : v);
+}
+
 /** Sets a number key (tag + canonical f64); returns its key group. */
 export function setKeyNumber(v: f64): u32 {
   store<u8>(cur + 4, KEY_TAG_NUMBER);
-  if (v != v) store<u64>(cur + 5, 0x7ff8000000000000);
-  else store<f64>(cur + 5, v == 0 ? 0.0 : v);
+  storeCanonical(cur + 5, v);
   curKeyLen = 9;
   store<u16>(cur + 2, 9);
   return keyChanged();
@@ -119,17 +131,11 @@ export function setKeyBytes(len: u32): u32 {
 @inline function markWritten(pos: u32): void {
   if (!tracking || restoring) return;
   const s = slotAt(main, pos);
-  const word = load<u32>(s, 8);
-  if ((word & FLAG_DIRTY) == 0) {
-    store<u32>(s, word | FLAG_DIRTY, 8);
+  const meta = slotMeta(s);
+  if ((meta & META_DIRTY) == 0) {
+    setSlotMeta(s, meta | META_DIRTY);
     markDirtyRange(main, pos, pos);
   }
-}
-
-/** Re-points slot `pos` at a moved record, keeping its flags. */
-@inline function setSlotRec(pos: u32, rec: usize): void {
-  const s = slotAt(main, pos);
-  store<u32>(s, <u32>rec | (load<u32>(s, 8) & FLAG_MASK), 8);
 }
 
 /** Takes the tomb of a key being re-created: true if it existed at the last snapshot. */
@@ -145,52 +151,89 @@ function takeTomb(kg: u32, h: u32, kp: usize, kl: u32): bool {
 }
 
 function addTomb(kg: u32, h: u32, kp: usize, kl: u32): void {
-  let pos = tableFind(tombs, kg, h, kp, kl);
+  const pos = tableFind(tombs, kg, h, kp, kl);
   if (pos >= 0) return;
-  const rec = recNew(kp, kl, 0);
-  if (!tableInsertAt(tombs, ~pos, kg, h, <u32>rec)) {
+  writeRecordSlot(image, h, kg, 0, recNew(kp, kl, 0));
+  if (!tableInsertAt(tombs, ~pos, image)) {
     tableResize(tombs, tombs.maxCount + 1);
-    pos = tableFind(tombs, kg, h, kp, kl);
-    tableInsertAt(tombs, ~pos, kg, h, <u32>rec);
+    tableInsertAt(tombs, ~tableFind(tombs, kg, h, kp, kl), image);
   }
   tombBytes += kl;
 }
 
-/** Creates an entry at `notFound` (~slot from tableFind) with an unwritten value; returns its record. */
+/** Places the slot image for composite kp[0..kl) at `notFound` (~slot from tableFind); returns its slot. */
+function place(notFound: i32, kg: u32, h: u32, kp: usize, kl: u32): u32 {
+  if (tableInsertAt(main, ~notFound, image)) return ~notFound;
+  tableResize(main, main.maxCount + 1);
+  const at = ~tableFind(main, kg, h, kp, kl);
+  tableInsertAt(main, at, image);
+  return at;
+}
+
+/**
+ * Creates an entry at `notFound` (~slot from tableFind) for a `vlen`-byte value; returns where the
+ * caller writes the value (valid until the table next changes).
+ */
 export function insertEntry(notFound: i32, kg: u32, h: u32, kp: usize, kl: u32, vlen: u32): usize {
-  const rec = recNew(kp, kl, vlen);
-  let flags: u32 = 0;
-  if (tracking && !restoring) flags = takeTomb(kg, h, kp, kl) ? FLAG_DIRTY : FLAG_DIRTY | FLAG_NEW;
-  if (!tableInsertAt(main, ~notFound, kg, h, <u32>rec | flags)) {
-    tableResize(main, main.maxCount + 1);
-    tableInsertAt(main, ~tableFind(main, kg, h, kp, kl), kg, h, <u32>rec | flags);
+  let meta: u16 = 0;
+  if (tracking && !restoring) meta = takeTomb(kg, h, kp, kl) ? META_DIRTY : META_DIRTY | META_NEW;
+  if (inlineFits(kp, kl, vlen)) {
+    writeInline(image, h, kg, meta, kp, kl);
+    const pos = place(notFound, kg, h, kp, kl);
+    liveBytes += kl + vlen;
+    cacheState = -1;
+    return slotAt(main, pos) + INLINE_VALUE;
   }
+  const rec = recNew(kp, kl, vlen);
+  writeRecordSlot(image, h, kg, meta, rec);
+  place(notFound, kg, h, kp, kl);
   liveBytes += kl + vlen;
   cacheState = -1;
-  return rec;
+  return recVal(rec);
 }
 
 /** Removes the entry at `pos`, leaving a tomb if it existed at the last snapshot. */
 export function removeEntry(pos: u32): void {
   const s = slotAt(main, pos);
-  const rec = slotRec(s);
-  if (tracking && !restoring && (load<u32>(s, 8) & FLAG_NEW) == 0) {
-    addTomb(load<u32>(s, 4), load<u32>(s), recKey(rec), recKlen(rec));
+  const kl = slotKlen(s);
+  if (tracking && !restoring && (slotMeta(s) & META_NEW) == 0) {
+    addTomb(slotKg(s), slotHash(s), slotKeyPtr(s), kl);
   }
-  liveBytes -= recKlen(rec) + recVlen(rec);
-  recFree(rec);
+  liveBytes -= kl + slotVlen(s);
+  if (!slotInline(s)) recFree(slotRec(s));
   tableRemoveAt(main, pos);
   cacheState = -1;
 }
 
-/** Sets the value of an existing entry at `pos` to `vlen` bytes from `vp`. */
-export function overwriteEntry(pos: u32, vp: usize, vlen: u32): void {
-  let rec = slotRec(slotAt(main, pos));
-  const old = recVlen(rec);
-  const moved = recResize(rec, vlen, 0);
-  if (moved != rec) setSlotRec(pos, moved);
-  memory.copy(recVal(moved), vp, vlen);
+/**
+ * Makes the entry at `pos` hold a `vlen`-byte value, keeping its first `keep` bytes; returns where
+ * the value now lives. An inline entry whose value stops being 8 bytes moves into a record.
+ */
+function resizeValue(pos: u32, vlen: u32, keep: u32): usize {
+  const s = slotAt(main, pos);
+  const old = slotVlen(s);
   liveBytes += <u64>vlen - <u64>old;
+  if (slotInline(s)) {
+    if (vlen == 8) return s + INLINE_VALUE;
+    const kl = slotKlen(s);
+    const rec = recNew(slotKeyPtr(s), kl, vlen);
+    memory.copy(recVal(rec), s + INLINE_VALUE, min<u32>(keep, 8));
+    const meta = slotMeta(s);
+    writeRecordSlot(s, slotHash(s), slotKg(s), meta, rec);
+    store<u32>(s, 0, 12);
+    store<u64>(s, 0, 16);
+    store<u64>(s, 0, 24);
+    return recVal(rec);
+  }
+  const rec = slotRec(s);
+  const moved = recResize(rec, vlen, keep);
+  if (moved != rec) setSlotRec(s, moved);
+  return recVal(moved);
+}
+
+/** Sets the value of the entry at `pos` to vp[0..vlen). */
+export function overwriteEntry(pos: u32, vp: usize, vlen: u32): void {
+  memory.copy(resizeValue(pos, vlen, 0), vp, vlen);
   markWritten(pos);
 }
 
@@ -205,44 +248,21 @@ export function numberFind(stateId: u32): i32 {
 }
 
 export function numberValue(): f64 {
-  return load<f64>(recVal(slotRec(slotAt(main, cachePos))));
+  return load<f64>(slotValPtr(slotAt(main, cachePos)));
 }
 
 /** Stores a number in place; the lookup from numberFind is reused when it is still valid. */
 export function numberPut(stateId: u32, v: f64): void {
   if (cacheState != stateId) numberFind(stateId);
   if (cachePos >= 0) {
-    const rec = slotRec(slotAt(main, cachePos));
-    if (recVlen(rec) == 8) {
-      storeCanonical(recVal(rec), v); // bytes as the number serializer writes them
-      markWritten(cachePos);
-      return;
-    }
-    storeCanonical(scratch, v);
-    overwriteEntry(cachePos, scratch, 8);
+    const s = slotAt(main, cachePos);
+    storeCanonical(slotVlen(s) == 8 ? slotValPtr(s) : resizeValue(cachePos, 8, 0), v);
+    markWritten(cachePos);
     return;
   }
   // another state's access may have rewritten the composite's state id since numberFind
   const kl = composite(stateId, 0);
-  const rec = insertEntry(cachePos, curKg, curHash, cur, kl, 8);
-  storeCanonical(recVal(rec), v);
-}
-
-@inline function storeCanonical(p: usize, v: f64): void {
-  if (v != v) store<u64>(p, 0x7ff8000000000000);
-  else store<f64>(p, v == 0 ? 0.0 : v);
-}
-
-/** Rewrites the f64 prefix (TTL timestamp) of an existing value in place; 1 if present. */
-export function setValuePrefix(stateId: u32, ukLen: u32, ts: f64): i32 {
-  const kl = composite(stateId, ukLen);
-  const pos = tableFind(main, curKg, curHash, cur, kl);
-  if (pos < 0) return 0;
-  const rec = slotRec(slotAt(main, pos));
-  if (recVlen(rec) < 8) return 0;
-  store<f64>(recVal(rec), ts);
-  markWritten(<u32>pos);
-  return 1;
+  storeCanonical(insertEntry(cachePos, curKg, curHash, cur, kl, 8), v);
 }
 
 // ---- byte values --------------------------------------------------------------------------------
@@ -255,9 +275,9 @@ export function getValue(stateId: u32, ukLen: u32): i32 {
     lastLen = -1;
     lastPtr = 0;
   } else {
-    const rec = slotRec(slotAt(main, pos));
-    lastPtr = recVal(rec);
-    lastLen = <i32>recVlen(rec);
+    const s = slotAt(main, pos);
+    lastPtr = slotValPtr(s);
+    lastLen = <i32>slotVlen(s);
   }
   return lastLen;
 }
@@ -266,12 +286,8 @@ export function getValue(stateId: u32, ukLen: u32): i32 {
 export function putValue(stateId: u32, ukLen: u32, vlen: u32): void {
   const kl = composite(stateId, ukLen);
   const pos = tableFind(main, curKg, curHash, cur, kl);
-  if (pos >= 0) {
-    overwriteEntry(pos, scratch + ukLen, vlen);
-  } else {
-    const rec = insertEntry(pos, curKg, curHash, cur, kl, vlen);
-    memory.copy(recVal(rec), scratch + ukLen, vlen);
-  }
+  if (pos >= 0) overwriteEntry(pos, scratch + ukLen, vlen);
+  else memory.copy(insertEntry(pos, curKg, curHash, cur, kl, vlen), scratch + ukLen, vlen);
 }
 
 /**
@@ -282,22 +298,30 @@ export function appendValue(stateId: u32, len: u32, ts: f64, hasTs: bool): void 
   const kl = composite(stateId, 0);
   const prefix: u32 = hasTs ? 8 : 0;
   const pos = tableFind(main, curKg, curHash, cur, kl);
-  let rec: usize;
+  let vp: usize;
   let at: u32;
   if (pos < 0) {
-    rec = insertEntry(pos, curKg, curHash, cur, kl, prefix + len);
+    vp = insertEntry(pos, curKg, curHash, cur, kl, prefix + len);
     at = prefix;
   } else {
-    rec = slotRec(slotAt(main, pos));
-    at = recVlen(rec);
-    const moved = recResize(rec, at + len, at);
-    if (moved != rec) setSlotRec(pos, moved);
-    rec = moved;
-    liveBytes += len;
+    at = slotVlen(slotAt(main, pos));
+    vp = resizeValue(pos, at + len, at);
     markWritten(pos);
   }
-  if (hasTs) store<f64>(recVal(rec), ts);
-  memory.copy(recVal(rec) + at, scratch, len);
+  if (hasTs) store<f64>(vp, ts);
+  memory.copy(vp + at, scratch, len);
+}
+
+/** Rewrites the f64 prefix (TTL timestamp) of an existing value in place; 1 if present. */
+export function setValuePrefix(stateId: u32, ukLen: u32, ts: f64): i32 {
+  const kl = composite(stateId, ukLen);
+  const pos = tableFind(main, curKg, curHash, cur, kl);
+  if (pos < 0) return 0;
+  const s = slotAt(main, pos);
+  if (slotVlen(s) < 8) return 0;
+  store<f64>(slotValPtr(s), ts);
+  markWritten(<u32>pos);
+  return 1;
 }
 
 /** Removes (stateId, current key, user key scratch[0..ukLen)); 1 if it was present. */
@@ -313,7 +337,13 @@ export function removeValue(stateId: u32, ukLen: u32): i32 {
 
 let cursorPos: u32 = 0;
 let cursorPrefixLen: u32 = 0; // 0: whole-state scan
-let cursorState: u32 = 0;
+let cursorStateId: u32 = 0;
+
+/** Whether slot `s` holds an entry of (current key, composite prefix cur[0..kl)). */
+@inline function hasPrefix(s: usize, kl: u32): bool {
+  if (!slotOccupied(s) || slotHash(s) != curHash || slotKg(s) != curKg) return false;
+  return slotKlen(s) >= kl && memory.compare(slotKeyPtr(s), cur, kl) == 0;
+}
 
 /** Starts iterating the entries of (stateId, current key) with any user key. */
 export function cursorPrefix(stateId: u32): void {
@@ -324,26 +354,27 @@ export function cursorPrefix(stateId: u32): void {
 }
 
 /** Starts iterating every entry of `stateId`, in table (canonical) order. */
-export function cursorState_(stateId: u32): void {
+export function cursorState(stateId: u32): void {
   cursorPos = 0;
   cursorPrefixLen = 0;
-  cursorState = stateId;
+  cursorStateId = stateId;
 }
 
-/** The next record of the cursor, or 0. Records stay valid until the store is next modified. */
+/**
+ * The next entry of the cursor as a record (record.ts layout), or 0. Valid until the next call or
+ * until the store is modified.
+ */
 export function cursorNext(): usize {
   if (cursorPrefixLen > 0) {
     const s = slotAt(main, cursorPos);
-    const rec = slotRec(s);
-    if (rec == 0 || load<u32>(s) != curHash || load<u32>(s, 4) != curKg) return 0;
-    if (recKlen(rec) < cursorPrefixLen || memory.compare(recKey(rec), cur, cursorPrefixLen) != 0) return 0;
+    if (!hasPrefix(s, cursorPrefixLen)) return 0;
     cursorPos++;
-    return rec;
+    return slotAsRecord(s);
   }
   const end = main.end;
   while (cursorPos < end) {
-    const rec = slotRec(slotAt(main, cursorPos++));
-    if (rec != 0 && <u32>load<u16>(rec + REC_HEADER) == cursorState) return rec;
+    const s = slotAt(main, cursorPos++);
+    if (slotOccupied(s) && slotStateId(s) == cursorStateId) return slotAsRecord(s);
   }
   return 0;
 }
@@ -354,12 +385,9 @@ export function removePrefix(stateId: u32): u32 {
   const found = tableFind(main, curKg, curHash, cur, kl);
   const pos: u32 = found >= 0 ? <u32>found : <u32>~found;
   let n: u32 = 0;
-  while (true) {
-    const s = slotAt(main, pos);
-    const rec = slotRec(s);
-    if (rec == 0 || load<u32>(s) != curHash || load<u32>(s, 4) != curKg) break;
-    if (recKlen(rec) < kl || memory.compare(recKey(rec), cur, kl) != 0) break;
-    removeEntry(pos); // the next entry shifts into pos
+  // entries with one sort key always shift back into `pos` when the one there is removed
+  while (hasPrefix(slotAt(main, pos), kl)) {
+    removeEntry(pos);
     n++;
   }
   return n;

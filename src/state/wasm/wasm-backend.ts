@@ -149,20 +149,15 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
     if (id === undefined) return [];
     const out: Key[] = [];
     store.ex.cursorState(id);
-    let prevAt = -1;
-    let prevLen = -1;
+    let prev: Uint8Array | undefined;
     for (let rec = store.ex.cursorNext(); rec !== 0; rec = store.ex.cursorNext()) {
       store.refresh();
       const keyLen = store.dv.getUint16(rec + 10, true);
-      const at = rec + 12;
+      const key = store.u8.subarray(rec + 12, rec + 12 + keyLen);
       // map entries of one key are adjacent: report the key once
-      if (prevAt >= 0 && prevLen === keyLen && store.u8.subarray(at, at + keyLen).every((b, i) => b === store.u8[prevAt + i])) {
-        prevAt = at;
-        continue;
-      }
-      out.push(readKey(store.u8, at, keyLen));
-      prevAt = at;
-      prevLen = keyLen;
+      if (prev !== undefined && Buffer.compare(prev, key) === 0) continue;
+      prev = key.slice();
+      out.push(readKey(prev, 0, keyLen));
     }
     return out;
   }
