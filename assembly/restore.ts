@@ -5,10 +5,10 @@
 import { murmur3 } from './hash';
 import { recFree, recNew, recVal } from './record';
 import {
-  inlineFits, INLINE_VALUE, SLOT, slotCompareKey, slotSortKey, writeInline, writeRecordSlot,
+  inlineFits, INLINE_VALUE, keyGroupOf, SLOT, slotCompareKey, slotSortKey, writeInline, writeRecordSlot,
 } from './slot';
 import {
-  addLiveBytes, insertEntry, main, maxParallelism, overwriteEntry, removeEntry, setRestoring,
+  addLiveBytes, insertEntry, main, overwriteEntry, removeEntry, setRestoring,
 } from './store';
 import { capacityFor, slotAt, sortKey, tableAppendSorted, tableFind, tableResize } from './table';
 
@@ -81,7 +81,7 @@ function readComposite(kg: u32): bool {
   const keyLen = <u32>load<u16>(kp, 2);
   if (keyLen + 4 > kl) { fail(ERR_COMPOSITE); return false; }
   kh = murmur3(kp + 4, keyLen, 0);
-  if (kh % maxParallelism != kg) { fail(ERR_KEY_GROUP); return false; }
+  if (keyGroupOf(kh) != kg) { fail(ERR_KEY_GROUP); return false; }
   return true;
 }
 
@@ -150,12 +150,12 @@ export function restoreSnapshot(
         if (next > 0 && !ascending(slotAt(main, next - 1), kg, kh)) { fail(ERR_ORDER); break; }
         let rec: usize = 0;
         if (inlineFits(kp, kl, vl)) {
-          writeInline(image, kh, kg, 0, kp, kl);
+          writeInline(image, kh, 0, kp);
           memory.copy(image + INLINE_VALUE, vp, 8);
         } else {
           rec = recNew(kp, kl, vl);
           memory.copy(recVal(rec), vp, vl);
-          writeRecordSlot(image, kh, kg, 0, rec);
+          writeRecordSlot(image, kh, 0, rec);
         }
         const at = tableAppendSorted(main, next, image);
         if (at >= 0) {

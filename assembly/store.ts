@@ -7,7 +7,7 @@ import { recFree, recKlen, recNew, recResize, recVal } from './record';
 import { slabInit } from './slab';
 import {
   inlineFits, INLINE_VALUE, META_DIRTY, META_NEW, SLOT, setSlotMeta, setSlotRec, slotAsRecord,
-  slotHash, slotInline, slotKeyPtr, slotKg, slotKlen, slotMeta, slotOccupied,
+  keyGroupOf, setKeyGroups, slotHash, slotInline, slotKeyPtr, slotKg, slotKlen, slotMeta, slotOccupied,
   slotRec, slotStateId, slotValPtr, slotVlen, writeInline, writeRecordSlot,
 } from './slot';
 import {
@@ -62,6 +62,7 @@ export function addLiveBytes(n: u32): void {
 export function storeInit(maxPar: u32, track: bool, expected: u32): void {
   slabInit();
   maxParallelism = maxPar;
+  setKeyGroups(maxPar);
   tracking = track;
   main = tableNew(maxPar, expected, track);
   tombs = tableNew(maxPar, 0, false);
@@ -90,7 +91,7 @@ export function ensureScratch(n: u32): usize {
 
 @inline function keyChanged(): u32 {
   curHash = murmur3(cur + 4, curKeyLen, 0);
-  curKg = curHash % maxParallelism;
+  curKg = keyGroupOf(curHash);
   cacheState = -1;
   return curKg;
 }
@@ -153,7 +154,7 @@ function takeTomb(kg: u32, h: u32, kp: usize, kl: u32): bool {
 function addTomb(kg: u32, h: u32, kp: usize, kl: u32): void {
   const pos = tableFind(tombs, kg, h, kp, kl);
   if (pos >= 0) return;
-  writeRecordSlot(image, h, kg, 0, recNew(kp, kl, 0));
+  writeRecordSlot(image, h, 0, recNew(kp, kl, 0));
   if (!tableInsertAt(tombs, ~pos, image)) {
     tableResize(tombs, tombs.maxCount + 1);
     tableInsertAt(tombs, ~tableFind(tombs, kg, h, kp, kl), image);
@@ -178,14 +179,14 @@ export function insertEntry(notFound: i32, kg: u32, h: u32, kp: usize, kl: u32, 
   let meta: u16 = 0;
   if (tracking && !restoring) meta = takeTomb(kg, h, kp, kl) ? META_DIRTY : META_DIRTY | META_NEW;
   if (inlineFits(kp, kl, vlen)) {
-    writeInline(image, h, kg, meta, kp, kl);
+    writeInline(image, h, meta, kp);
     const pos = place(notFound, kg, h, kp, kl);
     liveBytes += kl + vlen;
     cacheState = -1;
     return slotAt(main, pos) + INLINE_VALUE;
   }
   const rec = recNew(kp, kl, vlen);
-  writeRecordSlot(image, h, kg, meta, rec);
+  writeRecordSlot(image, h, meta, rec);
   place(notFound, kg, h, kp, kl);
   liveBytes += kl + vlen;
   cacheState = -1;
@@ -219,10 +220,7 @@ function resizeValue(pos: u32, vlen: u32, keep: u32): usize {
     const rec = recNew(slotKeyPtr(s), kl, vlen);
     memory.copy(recVal(rec), s + INLINE_VALUE, min<u32>(keep, 8));
     const meta = slotMeta(s);
-    writeRecordSlot(s, slotHash(s), slotKg(s), meta, rec);
-    store<u32>(s, 0, 12);
-    store<u64>(s, 0, 16);
-    store<u64>(s, 0, 24);
+    writeRecordSlot(s, slotHash(s), meta, rec);
     return recVal(rec);
   }
   const rec = slotRec(s);
