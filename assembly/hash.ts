@@ -54,3 +54,14 @@ export function compareBytes(a: usize, alen: u32, b: usize, blen: u32): i32 {
   }
   return <i32>alen - <i32>blen;
 }
+
+/** Copies n bytes; short copies inline (memory.copy has a fixed cost that dominates small n). */
+@inline export function copyBytes(dst: usize, src: usize, n: u32): void {
+  if (n <= 16) {
+    let i: u32 = 0;
+    for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+    for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+  } else {
+    memory.copy(dst, src, n);
+  }
+}

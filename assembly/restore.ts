@@ -151,7 +151,7 @@ export function restoreSnapshot(
         let rec: usize = 0;
         if (inlineFits(kp, kl, vl)) {
           writeInline(image, kh, 0, kp);
-          memory.copy(image + INLINE_VALUE, vp, 8);
+          store<u64>(image + INLINE_VALUE, load<u64>(vp));
         } else {
           rec = recNew(kp, kl, vl);
           memory.copy(recVal(rec), vp, vl);

@@ -51,6 +51,12 @@ export function setKeyGroups(maxParallelism: u32): void {
 @inline export function slotRec(s: usize): usize { return <usize>load<u32>(s, 8); }
 @inline export function setSlotRec(s: usize, rec: usize): void { store<u32>(s, <u32>rec, 8); }
 
+@inline export function copySlot(dst: usize, src: usize): void {
+  store<u64>(dst, load<u64>(src));
+  store<u64>(dst, load<u64>(src, 8), 8);
+  store<u64>(dst, load<u64>(src, 16), 16);
+}
+
 /** Whether composite kp[0..kl) with a `vlen`-byte value can live inline. */
 @inline export function inlineFits(kp: usize, kl: u32, vlen: u32): bool {
   return vlen == 8 && kl == INLINE_KLEN && load<u16>(kp, 2) == 9 && load<u8>(kp, 4) == KEY_TAG_NUMBER;

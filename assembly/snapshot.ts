@@ -3,6 +3,7 @@
 // header (state table) into the first `headerLen` bytes and the CRC trailer. Table order is the
 // canonical order, so entries stream out in one pass.
 
+import { copyBytes } from './hash';
 import { recFree, recKey, recKlen } from './record';
 import {
   META_DIRTY, META_NEW, setSlotMeta, slotKeyPtr, slotKg, slotKlen, slotMeta, slotOccupied, slotRec,
@@ -29,7 +30,7 @@ export let snapshotLen: u32 = 0;
 
 @inline function writeBytes(w: usize, p: usize, n: u32): usize {
   w = writeVarint(w, n);
-  memory.copy(w, p, n);
+  copyBytes(w, p, n);
   return w + n;
 }
 

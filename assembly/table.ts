@@ -5,10 +5,10 @@
 // without probing. A key's home slot is a monotone function of its sort key; there is no
 // wrap-around: the table ends with an overflow area whose last slot always stays empty.
 
-import { META_DIRTY, SLOT, slotCompareKey, slotMeta, slotOccupied, slotSortKey } from './slot';
+import { copySlot, META_DIRTY, SLOT, slotCompareKey, slotMeta, slotOccupied, slotSortKey } from './slot';
 
 /** Slots per dirty-map byte. */
-@inline export const BLOCK_SHIFT: u32 = 4;
+@inline export const BLOCK_SHIFT: u32 = 3;
 @inline const MIN_CAPACITY: u32 = 1024;
 /** Grow above this load. */
 @inline const MAX_LOAD: f64 = 0.8;
@@ -137,7 +137,7 @@ export function tableInsertAt(t: Table, pos: u32, image: usize): bool {
     memory.copy(s + SLOT, s, <usize>(free - pos) * SLOT);
     markDirtyRange(t, pos, free);
   }
-  memory.copy(s, image, SLOT);
+  copySlot(s, image);
   if (slotMeta(s) & META_DIRTY) markDirtyRange(t, pos, pos);
   t.count++;
   return true;
@@ -203,7 +203,7 @@ export function tableAppendSorted(t: Table, after: u32, image: usize): i32 {
   const pos = max(homeOf(t, slotSortKey(image)), after);
   if (pos >= t.end - 1) return -1;
   const s = slotAt(t, pos);
-  memory.copy(s, image, SLOT);
+  copySlot(s, image);
   if (slotMeta(s) & META_DIRTY) markDirtyRange(t, pos, pos);
   t.count++;
   return <i32>pos + 1;
