@@ -39,6 +39,7 @@ export function removePrefix(stateId: u32): u32 { return store.removePrefix(stat
 
 export function cursorPrefix(stateId: u32): void { store.cursorPrefix(stateId); }
 export function cursorState(stateId: u32): void { store.cursorState(stateId); }
+export function cursorKeyGroup(kg: u32): void { store.cursorKeyGroup(kg); }
 export function cursorNext(): usize { return store.cursorNext(); }
 
 export function entryCount(): u32 { return store.main.count; }

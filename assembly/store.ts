@@ -11,7 +11,7 @@ import {
   slotRec, slotStateId, slotValPtr, slotVlen, writeInline, writeRecordSlot,
 } from './slot';
 import {
-  markDirtyRange, slotAt, Table, tableFind, tableInsertAt, tableNew, tableRemoveAt, tableResize,
+  homeOf, markDirtyRange, slotAt, sortKey, Table, tableFind, tableInsertAt, tableNew, tableRemoveAt, tableResize,
 } from './table';
 
 @inline const KEY_TAG_NUMBER: u8 = 1;
@@ -334,8 +334,11 @@ export function removeValue(stateId: u32, ukLen: u32): i32 {
 // ---- cursors: a map's entries for the current key, or every entry of a state --------------------
 
 let cursorPos: u32 = 0;
-let cursorPrefixLen: u32 = 0; // 0: whole-state scan
-let cursorStateId: u32 = 0;
+let cursorPrefixLen: u32 = 0; // 0: whole-state or key-group scan
+let cursorStateId: i32 = 0; // -1: key-group scan
+let cursorKg: u32 = 0;
+/** A key group's entries all sit before the first empty slot at or after this position. */
+let cursorGroupEnd: u32 = 0;
 
 /** Whether slot `s` holds an entry of (current key, composite prefix cur[0..kl)). */
 @inline function hasPrefix(s: usize, kl: u32): bool {
@@ -355,7 +358,20 @@ export function cursorPrefix(stateId: u32): void {
 export function cursorState(stateId: u32): void {
   cursorPos = 0;
   cursorPrefixLen = 0;
-  cursorStateId = stateId;
+  cursorStateId = <i32>stateId;
+}
+
+/**
+ * Starts iterating the entries of key group `kg` (a contiguous run in table order). Entries sit at
+ * or after their home, and homes are monotone in the sort key, so the run starts at or after the
+ * home of (kg, 0) and ends before the first empty slot past the home of (kg + 1, 0).
+ */
+export function cursorKeyGroup(kg: u32): void {
+  cursorPos = homeOf(main, sortKey(kg, 0));
+  cursorGroupEnd = kg + 1 < maxParallelism ? homeOf(main, sortKey(kg + 1, 0)) : main.end;
+  cursorPrefixLen = 0;
+  cursorStateId = -1;
+  cursorKg = kg;
 }
 
 /**
@@ -370,9 +386,23 @@ export function cursorNext(): usize {
     return slotAsRecord(s);
   }
   const end = main.end;
+  if (cursorStateId < 0) {
+    while (cursorPos < end) {
+      const s = slotAt(main, cursorPos++);
+      if (!slotOccupied(s)) {
+        if (cursorPos > cursorGroupEnd) break;
+        continue;
+      }
+      const kg = slotKg(s);
+      if (kg == cursorKg) return slotAsRecord(s);
+      if (kg > cursorKg) break;
+    }
+    cursorPos = end;
+    return 0;
+  }
   while (cursorPos < end) {
     const s = slotAt(main, cursorPos++);
-    if (slotOccupied(s) && slotStateId(s) == cursorStateId) return slotAsRecord(s);
+    if (slotOccupied(s) && slotStateId(s) == <u32>cursorStateId) return slotAsRecord(s);
   }
   return 0;
 }

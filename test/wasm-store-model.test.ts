@@ -138,6 +138,32 @@ describe('wasm store against a Map model', () => {
     );
   });
 
+  it('iterates a key group: exactly the entries whose key hashes to it', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 300 }), (ops) => {
+        const { store, model } = run(ops);
+        const perGroup = new Map<number, number>();
+        for (const e of model.values()) {
+          const kg = murmur3(keyBytes(e.key), 0, keyBytes(e.key).length) % 128;
+          perGroup.set(kg, (perGroup.get(kg) ?? 0) + 1);
+        }
+        for (let kg = 0; kg < 128; kg++) {
+          store.ex.cursorKeyGroup(kg);
+          let n = 0;
+          for (let rec = store.ex.cursorNext(); rec !== 0; rec = store.ex.cursorNext()) {
+            store.refresh();
+            const keyLen = store.dv.getUint16(rec + 10, true);
+            const h = murmur3(store.u8, rec + 12, rec + 12 + keyLen);
+            expect(h % 128).toBe(kg);
+            n++;
+          }
+          expect(n).toBe(perGroup.get(kg) ?? 0);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('grows through many doublings and deletes without tombstones: probe distance stays short', () => {
     const store = new WasmStore(128, true);
     const n = 200_000;

@@ -27,6 +27,7 @@ export interface StoreExports {
   removePrefix(stateId: number): number;
   cursorPrefix(stateId: number): void;
   cursorState(stateId: number): void;
+  cursorKeyGroup(keyGroup: number): void;
   cursorNext(): number;
   entryCount(): number;
   tombCount(): number;
