@@ -3,7 +3,7 @@
  * which detaches every view (FACTS.md), so views are re-created whenever `memory.buffer` changed.
  */
 import { ByteWriter, textEncoder } from '../byte-writer.js';
-import { KeyTag } from '../key-codec.js';
+import { KeyTag, MAX_KEY_BYTES } from '../key-codec.js';
 import { instantiateStore, type StoreExports } from './wasm-module.js';
 
 /** Serializes straight into the store's scratch region: no copy on the way in. */
@@ -73,6 +73,9 @@ export class WasmStore {
     else this.refresh();
     this.u8[this.scratch] = KeyTag.String;
     const written = textEncoder.encodeInto(key, this.stringKeyView).written;
+    if (written + 1 > MAX_KEY_BYTES) {
+      throw new RangeError(`a key serializes to more than ${MAX_KEY_BYTES} bytes`);
+    }
     return this.ex.setKeyBytes(written + 1);
   }
 
