@@ -30,6 +30,9 @@ export class ScratchWriter extends ByteWriter {
   }
 }
 
+/** Keys up to this many UTF-16 units are copied by a JS loop when they are ASCII. */
+const SHORT_KEY = 32;
+
 export class WasmStore {
   readonly ex: StoreExports;
   /** Views of the current memory buffer; valid while `u8.buffer === ex.memory.buffer`. */
@@ -68,10 +71,22 @@ export class WasmStore {
 
   /** Sets a string key: tag + UTF-8 encoded in place in scratch. Returns its key group. */
   setStringKey(key: string): number {
-    const worst = key.length * 3 + 1;
-    if (worst > this.scratchCap) this.ensureScratch(worst);
+    const n = key.length;
+    if (n * 3 + 1 > this.scratchCap) this.ensureScratch(n * 3 + 1);
     else this.refresh();
-    this.u8[this.scratch] = KeyTag.String;
+    const u8 = this.u8;
+    const at = this.scratch;
+    u8[at] = KeyTag.String;
+    // short ASCII keys: a loop beats encodeInto's call overhead; anything else goes to encodeInto
+    if (n <= SHORT_KEY) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = key.charCodeAt(i);
+        if (c >= 0x80) break;
+        u8[at + 1 + i] = c;
+      }
+      if (i === n) return this.ex.setKeyBytes(n + 1);
+    }
     const written = textEncoder.encodeInto(key, this.stringKeyView).written;
     if (written + 1 > MAX_KEY_BYTES) {
       throw new RangeError(`a key serializes to more than ${MAX_KEY_BYTES} bytes`);
