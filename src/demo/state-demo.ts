@@ -5,7 +5,7 @@
  *
  *   npm start -- --backend heap|wasm --keys 1000000 --dir ./checkpoints --seconds 30
  */
-import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {

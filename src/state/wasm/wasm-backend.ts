@@ -6,13 +6,8 @@ import { resolveBackendOptions, type ResolvedBackendOptions } from '../backend-o
 import { ByteWriter } from '../byte-writer.js';
 import { keyBytes, readKey } from '../key-codec.js';
 import type { KeyGroupRange } from '../key-groups.js';
-import {
-  readSnapshotHeader,
-  SnapshotFormatError,
-  writeSnapshotHeader,
-  type SnapshotHeader,
-  type SnapshotStateInfo,
-} from '../snapshot-format.js';
+import { writeSnapshotHeader } from '../snapshot-format.js';
+import { readChainHeaders } from '../restore-chain.js';
 import { crc32 } from 'node:zlib';
 import { StateRegistry } from '../state-registry.js';
 import type {
@@ -214,15 +209,7 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
 
   restore(chain: readonly Uint8Array[]): void {
     this.live();
-    if (chain.length === 0) throw new Error('restore needs at least one snapshot (a full one first)');
-    const headers = chain.map((bytes, i) => {
-      try {
-        return readSnapshotHeader(bytes);
-      } catch (e) {
-        throw new SnapshotFormatError(`snapshot ${i} of the restore chain: ${(e as Error).message}`);
-      }
-    });
-    checkChain(headers, this.maxParallelism);
+    const { headers, states } = readChainHeaders(chain, this.maxParallelism);
     // load into a new instance: a failure half-way leaves the current state untouched
     const fresh = new WasmStore(this.maxParallelism, this.options.incremental);
     headers.forEach((h, i) => {
@@ -240,7 +227,7 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
     this.currentKeyGroup = -1;
     this.currentKey = undefined;
     this.hasBaseline = true;
-    this.registry.adopt(mergeStateTables(headers));
+    this.registry.adopt(states);
     for (const r of this.states.values()) r.handle.id = this.registry.register(r.descriptor).id;
   }
 
@@ -248,37 +235,4 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
     this.store = undefined;
     this.currentKeyGroup = -1;
   }
-}
-
-/** A chain is one full snapshot then incrementals, all with this backend's maxParallelism. */
-export function checkChain(headers: readonly SnapshotHeader[], maxParallelism: number): void {
-  headers.forEach((h, i) => {
-    if (i === 0 && h.kind !== 'full') {
-      throw new SnapshotFormatError('a restore chain must start with a full snapshot, got an incremental one');
-    }
-    if (i > 0 && h.kind !== 'incremental') {
-      throw new SnapshotFormatError(`snapshot ${i} of the restore chain is full; only the first may be`);
-    }
-    if (h.maxParallelism !== maxParallelism) {
-      throw new SnapshotFormatError(
-        `snapshot ${i} was taken with maxParallelism ${h.maxParallelism}, this backend has ${maxParallelism}: ` +
-          'key groups cannot be remapped',
-      );
-    }
-  });
-}
-
-/** The union of the chain's state tables; a name must keep its id and kind along the chain. */
-export function mergeStateTables(headers: readonly SnapshotHeader[]): SnapshotStateInfo[] {
-  const byName = new Map<string, SnapshotStateInfo>();
-  for (const h of headers) {
-    for (const s of h.states) {
-      const prior = byName.get(s.name);
-      if (prior && (prior.id !== s.id || prior.kind !== s.kind)) {
-        throw new SnapshotFormatError(`state '${s.name}' changes id or kind along the restore chain`);
-      }
-      byName.set(s.name, s);
-    }
-  }
-  return [...byName.values()];
 }
