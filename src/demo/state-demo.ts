@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       const snap = backend.snapshot({ incremental: !full });
       const id = nextId++;
       const at = position;
+      const entries = backend.entryCount();
       const name = `${String(id).padStart(6, '0')}-${snap.kind}.snap`;
       const rate = ((position - reportedAt) / (now - lastReport)) * 1000;
       writing = (async () => {
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
         console.log(
           `${(rate / 1e6).toFixed(2)} M records/s | snapshot ${id} ${snap.kind} ` +
             `${(bytes.length / 1e6).toFixed(1)} MB, sync ${snap.syncMs.toFixed(1)} ms | ` +
-            `${backend.entryCount()} entries, ${at} records`,
+            `${entries} entries at ${at} records`,
         );
       })();
       lastReport = now;

@@ -108,7 +108,7 @@ export function writeJsonValue(v: unknown, out: ByteWriter, depth = 0): void {
   if (depth > MAX_JSON_DEPTH) throw new TypeError(`json serializer: nesting deeper than ${MAX_JSON_DEPTH}`);
   switch (typeof v) {
     case 'number':
-      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff && !Object.is(v, -0)) {
+      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
         out.u8(JsonTag.Int);
         out.varint(((v << 1) ^ (v >> 31)) >>> 0);
       } else {
