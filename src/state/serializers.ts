@@ -159,6 +159,41 @@ export function writeJsonValue(v: unknown, out: ByteWriter, depth = 0): void {
   }
 }
 
+/**
+ * Throws exactly where {@link writeJsonValue} would, without writing: lets a backend that keeps
+ * values as objects reject a bad one at the write instead of at the next snapshot.
+ */
+export function assertJsonLike(v: unknown, depth = 0): void {
+  if (depth > MAX_JSON_DEPTH) throw new TypeError(`json serializer: nesting deeper than ${MAX_JSON_DEPTH}`);
+  switch (typeof v) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return;
+    case 'object':
+      if (v === null) return;
+      if (Array.isArray(v)) {
+        for (const item of v) assertJsonLike(item, depth + 1);
+        return;
+      }
+      {
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) {
+          throw new TypeError(
+            `json serializer: cannot serialize an instance of ${(v as object).constructor?.name ?? 'unknown'}; ` +
+              'use plain objects and arrays or a custom serializer',
+          );
+        }
+      }
+      for (const k of Object.keys(v)) assertJsonLike((v as Record<string, unknown>)[k], depth + 1);
+      return;
+    default:
+      throw new TypeError(`json serializer: cannot serialize a ${typeof v}`);
+  }
+}
+
 /** Reads one value written by {@link writeJsonValue}. */
 export function readJsonValue(r: ByteReader, depth = 0): unknown {
   if (depth > MAX_JSON_DEPTH) throw new ByteFormatError(`json: nesting deeper than ${MAX_JSON_DEPTH}`);
@@ -191,7 +226,10 @@ export function readJsonValue(r: ByteReader, depth = 0): unknown {
       const obj: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) {
         const k = r.string();
-        obj[k] = readJsonValue(r, depth + 1);
+        const v = readJsonValue(r, depth + 1);
+        // an own "__proto__" key must stay a key: assigning it would replace the object's prototype
+        if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else obj[k] = v;
       }
       return obj;
     }

@@ -11,7 +11,7 @@ import type { KeyContext } from './heap-context.js';
 import { isMutable, primitiveTypeOf } from './heap-keys.js';
 import type { Pre } from './heap-overlay.js';
 import { SlotTable, TtlCell } from './heap-slot-table.js';
-import { rejectValue } from './heap-table.js';
+import { checkValue, keptKey } from './heap-table.js';
 
 /** Stands for a stored `undefined` (json state), so a Map miss always means "absent". */
 const UNDEF = Object.freeze({ undefinedValue: true });
@@ -70,10 +70,10 @@ export class CellTable extends SlotTable {
   write(v: any): void {
     const ctx = this.ctx;
     const id = ctx.id();
-    if (this.type !== undefined && typeof v !== this.type) rejectValue(this.ser, v);
+    checkValue(this.ser, this.type, v);
     if (ctx.tracking) this.touchLazily(id);
     if (this.ttl === undefined) {
-      if (ctx.isObject && !this.live.has(id)) this.objectKeys.set(id, ctx.key!);
+      if (ctx.isObject && !this.live.has(id)) this.objectKeys.set(id, keptKey(ctx.key!));
       this.live.set(id, v === undefined ? UNDEF : v);
       return;
     }

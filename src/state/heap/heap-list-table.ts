@@ -10,7 +10,7 @@ import type { Key, StateTtlConfig } from '../types.js';
 import type { KeyContext } from './heap-context.js';
 import { primitiveTypeOf } from './heap-keys.js';
 import { SlotTable, TtlCell } from './heap-slot-table.js';
-import { rejectValue } from './heap-table.js';
+import { checkValue } from './heap-table.js';
 
 export class ListTable extends SlotTable {
   /** typeof the elements of a built-in serializer (undefined: elements may be mutable objects). */
@@ -55,7 +55,7 @@ export class ListTable extends SlotTable {
   }
 
   add(value: any): void {
-    if (this.type !== undefined && typeof value !== this.type) rejectValue(this.ser, value);
+    checkValue(this.ser, this.type, value);
     this.appendTarget().push(value);
   }
 
@@ -120,9 +120,7 @@ export class ListTable extends SlotTable {
   }
 
   private check(values: readonly any[]): void {
-    const t = this.type;
-    if (t === undefined) return;
-    for (const v of values) if (typeof v !== t) rejectValue(this.ser, v);
+    for (const v of values) checkValue(this.ser, this.type, v);
   }
 
   writeSlot(slot: any, w: ByteWriter): void {

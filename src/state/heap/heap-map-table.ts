@@ -14,7 +14,7 @@ import type { EntrySink } from './heap-entry-list.js';
 import { isMutable, primitiveTypeOf, UserKeyCodec } from './heap-keys.js';
 import { ABSENT, entryPreAt, entryShadowed, Frozen, isWrite, PRESENT, type Overlay, type Pre } from './heap-overlay.js';
 import type { Pacer } from './heap-pacer.js';
-import { rejectValue, scratch, Table } from './heap-table.js';
+import { checkValue, scratch, Table } from './heap-table.js';
 
 /** One user entry. Mutated in place by writes, after its pre-image is recorded. */
 export class UserEntry {
@@ -102,7 +102,7 @@ export class MapTable extends Table {
     const ctx = this.ctx;
     const id = ctx.id();
     const ukId = this.uks.id(uk);
-    if (this.type !== undefined && typeof v !== this.type) rejectValue(this.ser, v);
+    checkValue(this.ser, this.type, v);
     let slot: MapSlot | undefined = this.live.get(id);
     const e = slot?.m.get(ukId);
     if (ctx.tracking) this.touch(id, ukId, e);
@@ -116,7 +116,8 @@ export class MapTable extends Table {
       slot = new MapSlot();
       this.insertKey(id, slot);
     }
-    slot.m.set(ukId, new UserEntry(ukId, uk, v, t));
+    // user-key objects are kept for entries()/keys(): a copy, as for keys
+    slot.m.set(ukId, new UserEntry(ukId, typeof uk === 'object' && uk !== null ? structuredClone(uk) : uk, v, t));
     slot.sorted = null;
     this.count++;
   }

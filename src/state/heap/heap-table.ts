@@ -4,7 +4,7 @@
  */
 import { ByteWriter } from '../byte-writer.js';
 import { murmur3 } from '../murmur3.js';
-import type { Serializer } from '../serializers.js';
+import { assertJsonLike, Serializers, type Serializer } from '../serializers.js';
 import { compareEntries } from '../snapshot-format.js';
 import type { Key } from '../types.js';
 import type { KeyContext } from './heap-context.js';
@@ -23,6 +23,23 @@ export const scratch = new ByteWriter(256);
 export function rejectValue(ser: Serializer<any>, v: unknown): void {
   scratch.reset();
   ser.write(v, scratch); // built-in serializers throw their TypeError for a wrong type
+}
+
+/**
+ * Rejects at the write a value the serializer could not write at snapshot time: a wrong primitive
+ * type, or for json values anything but plain data. (Custom serializers are trusted.)
+ */
+export function checkValue(ser: Serializer<any>, type: string | undefined, v: unknown): void {
+  if (type !== undefined) {
+    if (typeof v !== type) rejectValue(ser, v);
+  } else if (ser === Serializers.json && typeof v === 'object' && v !== null) {
+    assertJsonLike(v);
+  }
+}
+
+/** The key object kept for keys(): a copy, so a caller mutating its key object later changes nothing. */
+export function keptKey(key: Key): Key {
+  return structuredClone(key);
 }
 
 export abstract class Table {
@@ -71,7 +88,7 @@ export abstract class Table {
   /** Adds state for the current key (absent until now). */
   protected insertKey(id: unknown, state: unknown): void {
     this.live.set(id, state);
-    if (this.ctx.isObject) this.objectKeys.set(id, this.ctx.key!);
+    if (this.ctx.isObject) this.objectKeys.set(id, keptKey(this.ctx.key!));
   }
 
   /** Drops the current key's state. */
