@@ -7,9 +7,10 @@ import { copyBytes } from './hash';
 import { recFree, recKey, recKlen } from './record';
 import {
   META_DIRTY, META_NEW, setSlotMeta, slotKeyPtr, slotKg, slotKlen, slotMeta, slotOccupied, slotRec,
-  slotValPtr, slotVlen,
+  slotSortKey, slotValPtr, slotVlen,
 } from './slot';
-import { BLOCK_SHIFT, clearDirtyMap, slotAt, tableClear } from './table';
+import { clearLog, logAt, sortLog } from './dirty-log';
+import { homeOf, slotAt, tableClear } from './table';
 import { liveBytes, main, tombBytes, tombs, tracking } from './store';
 
 /** One heap block must stay below 1 GiB (FACTS.md); larger snapshots are refused, not truncated. */
@@ -92,62 +93,66 @@ export function snapshotFull(headerLen: u32, kgStart: u32, kgCount: u32): usize 
   }
   store<u32>(index + kgCount * 4, <u32>(w - buf));
   if (tracking) {
-    clearDirtyMap(t);
+    clearLog();
     clearTombs();
   }
   snapshotLen = <u32>(w - buf) + 4;
   return buf;
 }
 
-// u32[]: slots of dirty entries, in slot (= canonical) order; reused across snapshots
-let dirtyList: usize = 0;
-let dirtyCap: u32 = 0;
+// the incremental snapshot under construction: output buffer, its capacity and write offset
+let out: usize = 0;
+let outCap: usize = 0;
 
-function pushDirty(n: u32, pos: u32): void {
-  if (n == dirtyCap) {
-    const cap = max<u32>(1024, dirtyCap * 2);
-    dirtyList = dirtyList == 0 ? heap.alloc(cap * 4) : heap.realloc(dirtyList, cap * 4);
-    dirtyCap = cap;
-  }
-  store<u32>(dirtyList + n * 4, pos);
+/** Makes room for `n` more bytes at offset `w`; the buffer may move (offsets stay valid). */
+function reserve(w: usize, n: usize): bool {
+  if (w + n <= outCap) return true;
+  let cap = outCap * 2;
+  if (cap < w + n) cap = w + n;
+  if (<u64>cap > MAX_SNAPSHOT_BYTES) return false;
+  out = heap.realloc(out, cap);
+  outCap = cap;
+  return true;
 }
 
 /**
- * Writes an incremental snapshot: entries written since the last snapshot, and tombs. Only the
- * blocks the dirty map marks are scanned. Returns the buffer as snapshotFull does.
+ * Writes an incremental snapshot: entries written since the last snapshot, and tombs. The dirty
+ * log, sorted, is the list of sort keys to visit: each one's run of slots is found from its home
+ * and its DIRTY entries written, in table (canonical) order. Returns the buffer as snapshotFull
+ * does.
  */
 export function snapshotIncremental(headerLen: u32, kgStart: u32, kgCount: u32): usize {
   const t = main;
-  let n: u32 = 0;
-  let bytes: u64 = 0;
-  const blocks = (t.end >> BLOCK_SHIFT) + 1;
-  for (let b: u32 = 0; b < blocks; b++) {
-    if (load<u8>(t.dirtyMap + b) == 0) continue;
-    const to = min((b + 1) << BLOCK_SHIFT, t.end);
-    for (let pos = b << BLOCK_SHIFT; pos < to; pos++) {
-      const s = slotAt(t, pos);
-      if ((slotMeta(s) & META_DIRTY) == 0) continue;
-      pushDirty(n++, pos);
-      bytes += slotKlen(s) + slotVlen(s) + 10;
-    }
-  }
-  const buf = allocBuffer(fixedBytes(headerLen, kgCount) + bytes + tombBytes + <u64>tombs.count * 5);
-  if (buf == 0) return 0;
-  const index = buf + headerLen;
-  let w = index + (kgCount + 1) * 4;
-  let di: u32 = 0;
+  const n = sortLog();
+  const avg: u64 = t.count == 0 ? 16 : liveBytes / <u64>t.count + 10;
+  const guess = fixedBytes(headerLen, kgCount) + <u64>n * (avg + 8) + tombBytes + <u64>tombs.count * 5;
+  if (guess > MAX_SNAPSHOT_BYTES) return 0;
+  outCap = <usize>guess;
+  out = heap.alloc(outCap);
+  const indexAt: usize = headerLen;
+  let w: usize = indexAt + (kgCount + 1) * 4;
+  let li: u32 = 0;
   let ti: u32 = 0;
   for (let g: u32 = 0; g < kgCount; g++) {
     const kg = kgStart + g;
-    store<u32>(index + g * 4, <u32>(w - buf));
-    const counts = w;
+    store<u32>(out + indexAt + g * 4, <u32>w);
+    if (!reserve(w, 8)) return refuse();
+    const countsAt = w;
     w += 8;
     let puts: u32 = 0;
-    for (; di < n; di++) {
-      const s = slotAt(t, load<u32>(dirtyList + di * 4));
-      if (slotKg(s) > kg) break;
-      w = writePut(w, s);
-      puts++;
+    for (; li < n; li++) {
+      const sk = logAt(li);
+      if (<u32>(sk >> 32) > kg) break;
+      let pos = homeOf(t, sk);
+      while (slotOccupied(slotAt(t, pos)) && slotSortKey(slotAt(t, pos)) < sk) pos++;
+      for (; ; pos++) {
+        const s = slotAt(t, pos);
+        if (!slotOccupied(s) || slotSortKey(s) != sk) break;
+        if ((slotMeta(s) & META_DIRTY) == 0) continue;
+        if (!reserve(w, <usize>slotKlen(s) + slotVlen(s) + 10)) return refuse();
+        w = writePut(out + w, s) - out;
+        puts++;
+      }
     }
     let dels: u32 = 0;
     for (; ti < tombs.end; ti++) {
@@ -155,15 +160,22 @@ export function snapshotIncremental(headerLen: u32, kgStart: u32, kgCount: u32):
       if (!slotOccupied(s)) continue;
       if (slotKg(s) > kg) break;
       const rec = slotRec(s);
-      w = writeBytes(w, recKey(rec), recKlen(rec));
+      if (!reserve(w, <usize>recKlen(rec) + 5)) return refuse();
+      w = writeBytes(out + w, recKey(rec), recKlen(rec)) - out;
       dels++;
     }
-    store<u32>(counts, puts);
-    store<u32>(counts, dels, 4);
+    store<u32>(out + countsAt, puts);
+    store<u32>(out + countsAt, dels, 4);
   }
-  store<u32>(index + kgCount * 4, <u32>(w - buf));
-  clearDirtyMap(t);
+  store<u32>(out + indexAt + kgCount * 4, <u32>w);
+  if (!reserve(w, 4)) return refuse();
+  clearLog();
   clearTombs();
-  snapshotLen = <u32>(w - buf) + 4;
-  return buf;
+  snapshotLen = <u32>w + 4;
+  return out;
+}
+
+function refuse(): usize {
+  heap.free(out);
+  return 0;
 }

@@ -1,17 +1,19 @@
 // The keyed store: entries of every state of one backend in one ordered table, the current key,
-// and change tracking for incremental snapshots — DIRTY/NEW slot flags plus a second table of keys
-// deleted since the last snapshot ("tombs") that were present at it.
+// and change tracking for incremental snapshots — DIRTY/NEW slot flags, the log of dirty sort keys
+// (dirty-log.ts), and a second table of keys deleted since the last snapshot ("tombs") that were
+// present at it.
 
 import { murmur3 } from './hash';
 import { recFree, recKlen, recNew, recResize, recVal } from './record';
+import { logDirty } from './dirty-log';
 import { slabInit } from './slab';
 import {
   inlineFits, INLINE_VALUE, META_DIRTY, META_NEW, SLOT, setSlotMeta, setSlotRec, slotAsRecord,
   keyGroupOf, setKeyGroups, slotHash, slotInline, slotKeyPtr, slotKg, slotKlen, slotMeta, slotOccupied,
-  slotRec, slotStateId, slotValPtr, slotVlen, writeInline, writeRecordSlot,
+  slotRec, slotSortKey, slotStateId, slotValPtr, slotVlen, writeInline, writeRecordSlot,
 } from './slot';
 import {
-  homeOf, markDirtyRange, slotAt, sortKey, Table, tableFind, tableInsertAt, tableNew, tableRemoveAt, tableResize,
+  homeOf, slotAt, sortKey, Table, tableFind, tableInsertAt, tableNew, tableRemoveAt, tableResize,
 } from './table';
 
 @inline const KEY_TAG_NUMBER: u8 = 1;
@@ -64,8 +66,8 @@ export function storeInit(maxPar: u32, track: bool, expected: u32): void {
   maxParallelism = maxPar;
   setKeyGroups(maxPar);
   tracking = track;
-  main = tableNew(maxPar, expected, track);
-  tombs = tableNew(maxPar, 0, false);
+  main = tableNew(maxPar, expected);
+  tombs = tableNew(maxPar, 0);
   ensureCur(64);
   ensureScratch(1024);
 }
@@ -135,7 +137,7 @@ export function setKeyBytes(len: u32): u32 {
   const meta = slotMeta(s);
   if ((meta & META_DIRTY) == 0) {
     setSlotMeta(s, meta | META_DIRTY);
-    markDirtyRange(main, pos, pos);
+    logDirty(slotSortKey(s));
   }
 }
 
@@ -177,7 +179,10 @@ function place(notFound: i32, kg: u32, h: u32, kp: usize, kl: u32): u32 {
  */
 export function insertEntry(notFound: i32, kg: u32, h: u32, kp: usize, kl: u32, vlen: u32): usize {
   let meta: u16 = 0;
-  if (tracking && !restoring) meta = takeTomb(kg, h, kp, kl) ? META_DIRTY : META_DIRTY | META_NEW;
+  if (tracking && !restoring) {
+    meta = takeTomb(kg, h, kp, kl) ? META_DIRTY : META_DIRTY | META_NEW;
+    logDirty(sortKey(kg, h));
+  }
   if (inlineFits(kp, kl, vlen)) {
     writeInline(image, h, meta, kp);
     const pos = place(notFound, kg, h, kp, kl);

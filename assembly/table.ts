@@ -5,10 +5,8 @@
 // without probing. A key's home slot is a monotone function of its sort key; there is no
 // wrap-around: the table ends with an overflow area whose last slot always stays empty.
 
-import { copySlot, META_DIRTY, SLOT, slotCompareKey, slotMeta, slotOccupied, slotSortKey } from './slot';
+import { copySlot, SLOT, slotCompareKey, slotOccupied, slotSortKey } from './slot';
 
-/** Slots per dirty-map byte. */
-@inline export const BLOCK_SHIFT: u32 = 3;
 @inline const MIN_CAPACITY: u32 = 1024;
 /** Grow above this load. */
 @inline const MAX_LOAD: f64 = 0.8;
@@ -26,9 +24,6 @@ export class Table {
   /** capacity / (maxParallelism × 2^32): maps a sort key to its home. */
   scale: f64;
   maxParallelism: u32;
-  /** u8[(end >> BLOCK_SHIFT) + 1]: 1 = the block may hold a dirty slot; 0 when not tracking. */
-  dirtyMap: usize;
-  tracking: bool;
 }
 
 @inline export function slotAt(t: Table, pos: u32): usize {
@@ -51,10 +46,6 @@ export function capacityFor(expected: u32): u32 {
   return cap;
 }
 
-@inline function dirtyMapBytes(t: Table): usize {
-  return <usize>(t.end >> BLOCK_SHIFT) + 1;
-}
-
 function allocSlots(t: Table, capacity: u32, overflow: u32): void {
   t.capacity = capacity;
   t.end = capacity + overflow;
@@ -62,17 +53,11 @@ function allocSlots(t: Table, capacity: u32, overflow: u32): void {
   memory.fill(t.slots, 0, <usize>t.end * SLOT);
   t.maxCount = <u32>(<f64>capacity * MAX_LOAD);
   t.scale = <f64>capacity / (<f64>t.maxParallelism * 4294967296.0);
-  t.dirtyMap = 0;
-  if (t.tracking) {
-    t.dirtyMap = heap.alloc(dirtyMapBytes(t));
-    memory.fill(t.dirtyMap, 0, dirtyMapBytes(t));
-  }
 }
 
-export function tableNew(maxParallelism: u32, expected: u32, tracking: bool): Table {
+export function tableNew(maxParallelism: u32, expected: u32): Table {
   const t = changetype<Table>(heap.alloc(offsetof<Table>()));
   t.maxParallelism = maxParallelism;
-  t.tracking = tracking;
   t.count = 0;
   const capacity = capacityFor(expected);
   allocSlots(t, capacity, overflowFor(capacity));
@@ -81,24 +66,12 @@ export function tableNew(maxParallelism: u32, expected: u32, tracking: bool): Ta
 
 function freeSlots(t: Table): void {
   heap.free(t.slots);
-  if (t.dirtyMap != 0) heap.free(t.dirtyMap);
 }
 
 /** Empties the table (records, if any, are the caller's). */
 export function tableClear(t: Table): void {
   memory.fill(t.slots, 0, <usize>t.end * SLOT);
-  clearDirtyMap(t);
   t.count = 0;
-}
-
-export function clearDirtyMap(t: Table): void {
-  if (t.dirtyMap != 0) memory.fill(t.dirtyMap, 0, dirtyMapBytes(t));
-}
-
-/** Marks the dirty-map blocks of slots [from, to]: a dirty slot may have moved there. */
-@inline export function markDirtyRange(t: Table, from: u32, to: u32): void {
-  if (t.dirtyMap == 0) return;
-  for (let b = from >> BLOCK_SHIFT; b <= to >> BLOCK_SHIFT; b++) store<u8>(t.dirtyMap + b, 1);
 }
 
 /**
@@ -133,12 +106,8 @@ export function tableInsertAt(t: Table, pos: u32, image: usize): bool {
   while (slotOccupied(slotAt(t, free))) free++;
   if (free >= t.end - 1) return false;
   const s = slotAt(t, pos);
-  if (free > pos) {
-    memory.copy(s + SLOT, s, <usize>(free - pos) * SLOT);
-    markDirtyRange(t, pos, free);
-  }
+  if (free > pos) memory.copy(s + SLOT, s, <usize>(free - pos) * SLOT);
   copySlot(s, image);
-  if (slotMeta(s) & META_DIRTY) markDirtyRange(t, pos, pos);
   t.count++;
   return true;
 }
@@ -153,10 +122,7 @@ export function tableRemoveAt(t: Table, pos: u32): void {
   }
   // slots (pos, last) move one left; slot last-1 becomes empty
   const s = slotAt(t, pos);
-  if (last - pos > 1) {
-    memory.copy(s, s + SLOT, <usize>(last - pos - 1) * SLOT);
-    markDirtyRange(t, pos, last - 1);
-  }
+  if (last - pos > 1) memory.copy(s, s + SLOT, <usize>(last - pos - 1) * SLOT);
   memory.fill(slotAt(t, last - 1), 0, SLOT);
   t.count--;
 }
@@ -168,7 +134,6 @@ export function tableRemoveAt(t: Table, pos: u32): void {
 export function tableResize(t: Table, expected: u32): void {
   const oldSlots = t.slots;
   const oldEnd = t.end;
-  const oldMap = t.dirtyMap;
   const capacity = capacityFor(expected);
   let overflow = overflowFor(capacity);
   while (true) {
@@ -179,7 +144,6 @@ export function tableResize(t: Table, expected: u32): void {
     overflow <<= 1;
   }
   heap.free(oldSlots);
-  if (oldMap != 0) heap.free(oldMap);
 }
 
 function relayout(t: Table, from: usize, fromEnd: u32): bool {
@@ -204,7 +168,6 @@ export function tableAppendSorted(t: Table, after: u32, image: usize): i32 {
   if (pos >= t.end - 1) return -1;
   const s = slotAt(t, pos);
   copySlot(s, image);
-  if (slotMeta(s) & META_DIRTY) markDirtyRange(t, pos, pos);
   t.count++;
   return <i32>pos + 1;
 }

@@ -228,3 +228,32 @@ describe('wasm store against a Map model', () => {
     expect(entries).toBe(0);
   });
 });
+
+describe('wasm incremental snapshot sizing', () => {
+  it('grows its buffer when dirty entries are far larger than the average entry', async () => {
+    const { createKeyedStateBackend } = await import('../src/state/backend-factory.js');
+    const { valueState, listState } = await import('../src/state/descriptors.js');
+    const { Serializers } = await import('../src/state/serializers.js');
+    const b = createKeyedStateBackend('wasm', { maxParallelism: 128 });
+    const count = b.getState(valueState('count', Serializers.number));
+    const blobs = b.getListState(listState('blobs', Serializers.string));
+    for (let i = 0; i < 5000; i++) {
+      b.setCurrentKey(i);
+      count.update(i);
+    }
+    const full = await b.snapshot({ incremental: false }).bytes();
+    const big = 'x'.repeat(4000);
+    for (let i = 0; i < 300; i++) {
+      b.setCurrentKey(`blob-${i}`); // spread over every key group
+      blobs.addAll([big, big, big]);
+    }
+    const delta = await b.snapshot({ incremental: true }).bytes();
+    expect(delta.length).toBeGreaterThan(300 * 3 * 4000);
+    const r = createKeyedStateBackend('wasm', { maxParallelism: 128 });
+    r.restore([full, delta]);
+    const rb = r.getListState(listState('blobs', Serializers.string));
+    r.setCurrentKey('blob-299');
+    expect(rb.get()).toEqual([big, big, big]);
+    expect(r.entryCount()).toBe(5300);
+  });
+});
