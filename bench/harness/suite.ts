@@ -25,6 +25,8 @@ export interface BenchResult {
   readonly heapBytesPerEntry?: number;
   /** `external` delta per entry (ArrayBuffers, WASM memory). */
   readonly externalBytesPerEntry?: number;
+  /** JS heap plus external memory (WASM linear memory counts there), per entry. */
+  readonly dataBytesPerEntry?: number;
   /** Synchronous part of a snapshot (what blocks record processing). */
   readonly syncMs?: number;
   /** Wall time of the whole operation. */

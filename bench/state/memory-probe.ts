@@ -42,5 +42,7 @@ void replyToParent((): BenchResult => {
     rssBytesPerEntry: perEntry('rss'),
     heapBytesPerEntry: perEntry('heapUsed'),
     externalBytesPerEntry: perEntry('external'),
+    // what the structure itself occupies: JS objects for heap, linear memory for wasm
+    dataBytesPerEntry: perEntry('heapUsed') + perEntry('external'),
   };
 });

@@ -141,7 +141,7 @@ const METRICS: readonly MetricColumn[] = [
   { field: 'mbPerSec', label: 'MB/s ↑', format: formatPlain },
   { field: 'bytes', label: 'size MB', format: (v) => formatPlain(v / 1e6), cases: ['snapshot-full', 'snapshot-incremental-1pct'] },
   { field: 'rssBytesPerEntry', label: 'RSS B/entry ↓', format: formatPlain },
-  { field: 'heapBytesPerEntry', label: 'JS heap B/entry ↓', format: formatPlain },
+  { field: 'dataBytesPerEntry', label: 'JS heap + external B/entry ↓', format: formatPlain },
 ];
 
 function renderMarkdown(report: SuiteReport): string {
@@ -174,9 +174,10 @@ function renderMarkdown(report: SuiteReport): string {
       `they took ${plan.snapshotBudgetMs / 1000} s; \`runs\` in the JSON). sync = until ` +
       `\`snapshot()\` returns; total = until \`bytes()\` resolves; incremental = after updating ` +
       `${plan.incrementalShare * 100}% of the keys. MB = 10⁶ bytes.`,
-    `- Memory: ${heavy} counter entries in a fresh process per backend; growth of RSS and of the JS heap ` +
-      `(\`heapUsed\`) after GC, per entry.`,
-    `- heap and wasm: 128 key groups, change tracking for incremental snapshots on. baseline: a plain JS ` +
+    `- Memory: ${heavy} counter entries in a fresh process per backend; growth of RSS, and of the JS heap ` +
+      `plus \`external\` memory (where WASM linear memory is counted), after GC, per entry.`,
+    `- heap and wasm: 128 key groups. Ops are measured as a checkpointed job runs: one full snapshot is ` +
+      `taken after populating, so both backends track changes for the next incremental snapshot. baseline: a plain JS ` +
       `\`Map\` doing the same work (no key groups, no serialization); its snapshot copies (key, value) pairs ` +
       `into a \`Float64Array\`, its restore rebuilds the Map.`,
     '',

@@ -57,6 +57,7 @@ async function measure(
   plan: StatePlan,
   workload: Workload,
 ): Promise<BenchResult> {
+  await workload.settle?.();
   collectGarbage();
   const t = await measureThroughput(`${opsCase} ${backend} ${keys}`, plan.throughput, workload.runBatch);
   log(backend, `${opsCase} @ ${keys} keys: ${(t.opsPerSec / 1e6).toFixed(3)} M ops/s (±${t.rmePct.toFixed(1)}%)`);

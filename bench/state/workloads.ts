@@ -16,6 +16,12 @@ import { BACKEND_OPTIONS, type OpsCase, type StateBenchBackend } from './plan.js
 export interface Workload {
   /** Runs one batch of operations. */
   readonly runBatch: () => void;
+  /**
+   * Brings the state to how a checkpointed job runs it before measuring: one full snapshot taken
+   * and written, so change tracking for the next incremental snapshot is on (the heap backend only
+   * starts tracking after a first snapshot). Absent for the baseline.
+   */
+  readonly settle?: () => Promise<void>;
   /** Entries held (map entries count one each). */
   entries(): number;
   dispose(): void;
@@ -67,6 +73,10 @@ export function prepareWorkload(opsCase: OpsCase, backend: StateBenchBackend, in
   }
 }
 
+async function settle(b: KeyedStateBackend): Promise<void> {
+  await b.snapshot({ incremental: false }).bytes();
+}
+
 // ---------------------------------------------------------------------------------------------
 // ValueState<number> counter: setCurrentKey(k); s.update((s.value() ?? 0) + 1)
 
@@ -108,7 +118,7 @@ export function backendCounter(b: KeyedStateBackend, input: WorkloadInput): Work
           s.update((s.value() ?? 0) + 1);
         }
       };
-  return { runBatch, entries: () => b.entryCount(), dispose: () => b.dispose() };
+  return { runBatch, settle: () => settle(b), entries: () => b.entryCount(), dispose: () => b.dispose() };
 }
 
 export function populateBaselineCounter(m: Map<number | string, number>, keys: number, names?: readonly string[]): void {
@@ -165,7 +175,7 @@ function backendMapPutGet(b: KeyedStateBackend, input: WorkloadInput): Workload 
     }
     blackhole += sum;
   };
-  return { runBatch, entries: () => b.entryCount(), dispose: () => b.dispose() };
+  return { runBatch, settle: () => settle(b), entries: () => b.entryCount(), dispose: () => b.dispose() };
 }
 
 function baselineMapPutGet(input: WorkloadInput): Workload {
@@ -221,7 +231,7 @@ function backendListAppend(b: KeyedStateBackend, input: WorkloadInput): Workload
       l.add(p);
     }
   };
-  return { runBatch, entries: () => b.entryCount(), dispose: () => b.dispose() };
+  return { runBatch, settle: () => settle(b), entries: () => b.entryCount(), dispose: () => b.dispose() };
 }
 
 function baselineListAppend(input: WorkloadInput): Workload {
