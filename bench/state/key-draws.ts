@@ -2,18 +2,7 @@
  * Pre-built keys and key sequences, so neither random numbers nor string construction is measured.
  * Sequences are seeded: every backend sees the same keys in the same order.
  */
-
-/** mulberry32: a small, fast, seeded 32-bit PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/random/mulberry32.js';
 
 /** `count` key indexes drawn uniformly at random from [0, keys). */
 export function drawKeyIndexes(keys: number, count: number, seed: number): Uint32Array {

@@ -5,6 +5,7 @@ import { compareBytes, compositeKey } from '../../src/state/snapshot-format.js';
 import { keyBytes, keyHash } from '../../src/state/key-codec.js';
 import type { Key, KeyedStateBackend, StateTtlConfig } from '../../src/state/types.js';
 import type { StateDriver } from './state-drivers.js';
+import { mulberry32 } from '../../src/random/mulberry32.js';
 
 /** A state a test registers: its name, driver and optional TTL. */
 export interface StateSpec {
@@ -46,13 +47,4 @@ export function canonicalKeyOrder(keys: readonly Key[], maxParallelism: number):
 }
 
 /** A deterministic PRNG (mulberry32), so heap and wasm see the same "random" operations. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;

@@ -31,6 +31,7 @@ import type {
   ValueState,
   ValueStateDescriptor,
 } from '../types.js';
+import { CellAggregatingState, CellReducingState, CellValueState } from '../cell-states.js';
 import { CellTable } from './heap-cell-table.js';
 import { KeyContext } from './heap-context.js';
 import { ListTable } from './heap-list-table.js';
@@ -38,11 +39,8 @@ import { MapTable } from './heap-map-table.js';
 import { loadEntries, rawKeys, readRestoreChain, type RawEntries } from './heap-restore.js';
 import { produceSnapshot, type CapturedTable, type SnapshotCapture } from './heap-snapshot.js';
 import {
-  HeapAggregatingState,
   HeapListState,
   HeapMapState,
-  HeapReducingState,
-  HeapValueState,
   type HeapStateHandle,
 } from './heap-states.js';
 import type { Table } from './heap-table.js';
@@ -95,7 +93,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   getState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
-    return this.register(d, (t) => new HeapValueState<T>(t as CellTable));
+    return this.register(d, (t) => new CellValueState<T, CellTable>(t as CellTable));
   }
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
     return this.register(d, (t) => new HeapListState<T>(t as ListTable));
@@ -104,10 +102,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.register(d, (t) => new HeapMapState<UK, UV>(t as MapTable));
   }
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.register(d, (t) => new HeapReducingState<T>(t as CellTable, d.reduce));
+    return this.register(d, (t) => new CellReducingState<T, CellTable>(t as CellTable, d.reduce));
   }
   getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    return this.register(d, (t) => new HeapAggregatingState<IN, ACC, OUT>(t as CellTable, d));
+    return this.register(d, (t) => new CellAggregatingState<IN, ACC, OUT, CellTable>(t as CellTable, d));
   }
 
   private register<S extends HeapStateHandle>(d: StateDescriptor, make: (t: Table) => S): S {

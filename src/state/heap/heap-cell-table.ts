@@ -4,11 +4,10 @@
  */
 import type { ByteWriter } from '../byte-writer.js';
 import { ByteReader, ByteFormatError } from '../byte-reader.js';
-import type { Serializer } from '../serializers.js';
 import { hidesExpired, isExpired, refreshesOnRead, TTL_PREFIX_BYTES } from '../ttl.js';
-import type { Key, StateTtlConfig } from '../types.js';
-import type { KeyContext } from './heap-context.js';
-import { isMutable, primitiveTypeOf } from './heap-keys.js';
+import type { ValueCell } from '../cell-states.js';
+import type { Key } from '../types.js';
+import { isMutable } from './heap-keys.js';
 import type { Pre } from './heap-overlay.js';
 import { SlotTable, TtlCell } from './heap-slot-table.js';
 import { checkValue, keptKey } from './heap-table.js';
@@ -16,20 +15,7 @@ import { checkValue, keptKey } from './heap-table.js';
 /** Stands for a stored `undefined` (json state), so a Map miss always means "absent". */
 const UNDEF = Object.freeze({ undefinedValue: true });
 
-export class CellTable extends SlotTable {
-  /** typeof the values a built-in serializer takes: checked on write, as serializing would. */
-  private readonly type: string | undefined;
-
-  constructor(
-    ctx: KeyContext,
-    sid: number,
-    name: string,
-    private readonly ser: Serializer<any>,
-    private readonly ttl: StateTtlConfig | undefined,
-  ) {
-    super(ctx, sid, name);
-    this.type = primitiveTypeOf(ser);
-  }
+export class CellTable extends SlotTable implements ValueCell<any> {
 
   /** The current key's value (undefined when absent), after the TTL read rules. */
   read(): any {

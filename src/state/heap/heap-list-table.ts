@@ -4,28 +4,12 @@
  */
 import type { ByteWriter } from '../byte-writer.js';
 import { ByteFormatError, ByteReader } from '../byte-reader.js';
-import type { Serializer } from '../serializers.js';
 import { hidesExpired, isExpired, refreshesOnRead } from '../ttl.js';
-import type { Key, StateTtlConfig } from '../types.js';
-import type { KeyContext } from './heap-context.js';
-import { primitiveTypeOf } from './heap-keys.js';
+import type { Key } from '../types.js';
 import { SlotTable, TtlCell } from './heap-slot-table.js';
 import { checkValue } from './heap-table.js';
 
 export class ListTable extends SlotTable {
-  /** typeof the elements of a built-in serializer (undefined: elements may be mutable objects). */
-  private readonly type: string | undefined;
-
-  constructor(
-    ctx: KeyContext,
-    sid: number,
-    name: string,
-    private readonly ser: Serializer<any>,
-    private readonly ttl: StateTtlConfig | undefined,
-  ) {
-    super(ctx, sid, name);
-    this.type = primitiveTypeOf(ser);
-  }
 
   /** A copy of the current key's list (empty when absent), after the TTL read rules. */
   get(): any[] {

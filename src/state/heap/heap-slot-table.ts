@@ -4,6 +4,10 @@
  * (what the live Map holds for a key) and its value bytes.
  */
 import type { ByteWriter } from '../byte-writer.js';
+import type { Serializer } from '../serializers.js';
+import type { StateTtlConfig } from '../types.js';
+import type { KeyContext } from './heap-context.js';
+import { primitiveTypeOf } from './heap-keys.js';
 import type { EntrySink } from './heap-entry-list.js';
 import { ABSENT, Frozen, isWrite, PRESENT, preAt, shadowed, type Overlay, type Pre } from './heap-overlay.js';
 import type { Pacer } from './heap-pacer.js';
@@ -19,6 +23,19 @@ export class TtlCell {
 
 export abstract class SlotTable extends Table {
   declare overlay: Overlay<Pre>;
+  /** typeof the values a built-in serializer takes, checked on write as serializing would. */
+  protected readonly type: string | undefined;
+
+  constructor(
+    ctx: KeyContext,
+    sid: number,
+    name: string,
+    protected readonly ser: Serializer<any>,
+    protected readonly ttl: StateTtlConfig | undefined,
+  ) {
+    super(ctx, sid, name);
+    this.type = primitiveTypeOf(ser);
+  }
 
   /** Appends the snapshot value bytes of a live slot (TTL prefix included). */
   abstract writeSlot(slot: any, w: ByteWriter): void;

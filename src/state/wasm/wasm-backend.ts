@@ -28,14 +28,13 @@ import type {
   ValueState,
   ValueStateDescriptor,
 } from '../types.js';
+import { CellAggregatingState, CellReducingState, CellValueState } from '../cell-states.js';
 import { restoreError } from './wasm-errors.js';
+import { valueCell } from './wasm-cells.js';
 import type { WasmStateHost } from './wasm-state-host.js';
 import {
-  WasmAggregatingState,
   WasmListState,
   WasmMapState,
-  WasmReducingState,
-  WasmValueState,
   type StateHandle,
 } from './wasm-states.js';
 import { WasmStore } from './wasm-store.js';
@@ -123,7 +122,7 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
   }
 
   getState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
-    return this.register(d, (h) => new WasmValueState(this, h, d));
+    return this.register(d, (h) => new CellValueState(valueCell(this, h, d.serializer, d.ttl)));
   }
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
     return this.register(d, (h) => new WasmListState(this, h, d));
@@ -132,10 +131,10 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
     return this.register(d, (h) => new WasmMapState(this, h, d));
   }
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.register(d, (h) => new WasmReducingState(this, h, d));
+    return this.register(d, (h) => new CellReducingState(valueCell(this, h, d.serializer, d.ttl), d.reduce));
   }
   getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    return this.register(d, (h) => new WasmAggregatingState(this, h, d));
+    return this.register(d, (h) => new CellAggregatingState(valueCell(this, h, d.serializer, d.ttl), d));
   }
 
   keys(stateName: string): Key[] {

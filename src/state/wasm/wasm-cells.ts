@@ -3,18 +3,14 @@
  * Numbers without TTL take the fixed-width fast path (stored inline, updated in place, no
  * serialization); everything else goes through the serializer and the TTL rules of ttl.ts.
  */
+import type { ValueCell } from '../cell-states.js';
 import type { Serializer } from '../serializers.js';
 import { Serializers } from '../serializers.js';
 import { hidesExpired, isExpired, refreshesOnRead, TTL_PREFIX_BYTES } from '../ttl.js';
 import type { StateTtlConfig } from '../types.js';
 import type { WasmStateHost } from './wasm-state-host.js';
 
-export interface ValueCell<T> {
-  /** The current key's value, or undefined. */
-  read(): T | undefined;
-  write(value: T): void;
-  clear(): void;
-}
+export type { ValueCell };
 
 class NumberCell implements ValueCell<number> {
   constructor(
@@ -26,6 +22,9 @@ class NumberCell implements ValueCell<number> {
     const ex = this.host.keyedStore().ex;
     return ex.numberFind(this.handle.id) === 0 ? undefined : ex.numberValue();
   }
+
+  /** Nothing to do: every write serializes, so an in-place mutation never reaches the store. */
+  prepareWrite(): void {}
 
   write(value: number): void {
     if (typeof value !== 'number') throw new TypeError(`number state got ${typeof value}`);
@@ -66,6 +65,9 @@ class BytesCell<T> implements ValueCell<T> {
     }
     return this.serializer.read(s.u8, ptr, len);
   }
+
+  /** Nothing to do: every write serializes, so an in-place mutation never reaches the store. */
+  prepareWrite(): void {}
 
   write(value: T): void {
     const s = this.host.keyedStore();

@@ -3,84 +3,18 @@ import { ByteReader } from '../byte-reader.js';
 import type { Serializer } from '../serializers.js';
 import { hidesExpired, isExpired, refreshesOnRead, TTL_PREFIX_BYTES } from '../ttl.js';
 import type {
-  AggregatingState,
-  AggregatingStateDescriptor,
   ListState,
   ListStateDescriptor,
   MapState,
   MapStateDescriptor,
-  ReducingState,
-  ReducingStateDescriptor,
   StateTtlConfig,
-  ValueState,
-  ValueStateDescriptor,
 } from '../types.js';
-import { valueCell, type ValueCell } from './wasm-cells.js';
 import type { WasmStateHost } from './wasm-state-host.js';
 import type { WasmStore } from './wasm-store.js';
 
 /** A state's id can change when a restore adopts the snapshot's ids; handles read it each time. */
 export interface StateHandle {
   id: number;
-}
-
-export class WasmValueState<T> implements ValueState<T> {
-  private readonly cell: ValueCell<T>;
-  constructor(host: WasmStateHost, handle: StateHandle, d: ValueStateDescriptor<T>) {
-    this.cell = valueCell(host, handle, d.serializer, d.ttl);
-  }
-  value(): T | undefined {
-    return this.cell.read();
-  }
-  update(value: T): void {
-    this.cell.write(value);
-  }
-  clear(): void {
-    this.cell.clear();
-  }
-}
-
-export class WasmReducingState<T> implements ReducingState<T> {
-  private readonly cell: ValueCell<T>;
-  constructor(
-    host: WasmStateHost,
-    handle: StateHandle,
-    private readonly d: ReducingStateDescriptor<T>,
-  ) {
-    this.cell = valueCell(host, handle, d.serializer, d.ttl);
-  }
-  get(): T | undefined {
-    return this.cell.read();
-  }
-  add(value: T): void {
-    const old = this.cell.read();
-    this.cell.write(old === undefined ? value : this.d.reduce(old, value));
-  }
-  clear(): void {
-    this.cell.clear();
-  }
-}
-
-export class WasmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
-  private readonly cell: ValueCell<ACC>;
-  constructor(
-    host: WasmStateHost,
-    handle: StateHandle,
-    private readonly d: AggregatingStateDescriptor<IN, ACC, OUT>,
-  ) {
-    this.cell = valueCell(host, handle, d.serializer, d.ttl);
-  }
-  get(): OUT | undefined {
-    const acc = this.cell.read();
-    return acc === undefined ? undefined : this.d.getResult(acc);
-  }
-  add(value: IN): void {
-    const acc = this.cell.read();
-    this.cell.write(this.d.add(value, acc === undefined ? this.d.createAccumulator() : acc));
-  }
-  clear(): void {
-    this.cell.clear();
-  }
 }
 
 /**
