@@ -6,4 +6,5 @@ import type { Suite } from './harness/suite.js';
 
 export const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   state: async () => (await import('./state/state-suite.js')).stateSuite,
+  storage: async () => (await import('./storage/codec-suite.js')).codecSuite,
 };

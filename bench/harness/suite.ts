@@ -27,6 +27,8 @@ export interface BenchResult {
   readonly externalBytesPerEntry?: number;
   /** JS heap plus external memory (WASM linear memory counts there), per entry. */
   readonly dataBytesPerEntry?: number;
+  /** Uncompressed input size (storage suite), against `bytes`. */
+  readonly rawBytes?: number;
   /** Synchronous part of a snapshot (what blocks record processing). */
   readonly syncMs?: number;
   /** Wall time of the whole operation. */
