@@ -8,7 +8,7 @@ import {
   inlineFits, INLINE_VALUE, keyGroupOf, SLOT, slotCompareKey, slotSortKey, writeInline, writeRecordSlot,
 } from './slot';
 import {
-  addLiveBytes, insertEntry, main, overwriteEntry, removeEntry, setRestoring,
+  addLiveBytes, baselineTaken, insertEntry, main, overwriteEntry, removeEntry, setRestoring,
 } from './store';
 import { capacityFor, slotAt, sortKey, tableAppendSorted, tableFind, tableResize } from './table';
 
@@ -175,6 +175,7 @@ export function restoreSnapshot(
     }
   }
   setRestoring(false);
+  baselineTaken();
   return err;
 }
 

@@ -11,7 +11,7 @@ import {
 } from './slot';
 import { clearLog, logAt, sortLog } from './dirty-log';
 import { homeOf, slotAt, tableClear } from './table';
-import { liveBytes, main, tombBytes, tombs, tracking } from './store';
+import { baselineTaken, liveBytes, main, tombBytes, tombs, tracking } from './store';
 
 /** One heap block must stay below 1 GiB (FACTS.md); larger snapshots are refused, not truncated. */
 @inline const MAX_SNAPSHOT_BYTES: u64 = (1 << 30) - 64;
@@ -96,6 +96,7 @@ export function snapshotFull(headerLen: u32, kgStart: u32, kgCount: u32): usize 
     clearLog();
     clearTombs();
   }
+  baselineTaken();
   snapshotLen = <u32>(w - buf) + 4;
   return buf;
 }

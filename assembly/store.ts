@@ -22,6 +22,13 @@ import {
 export let main: Table = changetype<Table>(0);
 /** Keys deleted since the last snapshot that existed at it (record entries, empty values). */
 export let tombs: Table = changetype<Table>(0);
+/** Change tracking was asked for (incremental snapshots). */
+let trackingWanted: bool = false;
+/**
+ * Changes are being tracked: only once a first snapshot or restore exists to be incremental to —
+ * before that the next snapshot is full anyway, and tracking would only cost (a dirty-log entry
+ * per insert).
+ */
 export let tracking: bool = false;
 /** While loading a snapshot, writes set no flags and deletes leave no tombs. */
 export let restoring: bool = false;
@@ -57,6 +64,11 @@ export function setRestoring(on: bool): void {
   restoring = on;
 }
 
+/** A snapshot or restore now exists: from here on, changes are tracked (if asked for). */
+export function baselineTaken(): void {
+  tracking = trackingWanted;
+}
+
 export function addLiveBytes(n: u32): void {
   liveBytes += n;
 }
@@ -65,7 +77,8 @@ export function storeInit(maxPar: u32, track: bool, expected: u32): void {
   slabInit();
   maxParallelism = maxPar;
   setKeyGroups(maxPar);
-  tracking = track;
+  trackingWanted = track;
+  tracking = false;
   main = tableNew(maxPar, expected);
   tombs = tableNew(maxPar, 0);
   ensureCur(64);
