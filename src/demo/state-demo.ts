@@ -5,7 +5,7 @@
  *
  *   npm start -- --backend heap|wasm --keys 1000000 --dir ./checkpoints --seconds 30
  */
-import { mkdir, readFile, rename, rm, open } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -15,6 +15,7 @@ import {
   valueState,
   type StateBackendKind,
 } from '../index.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,18 +40,6 @@ interface Manifest {
   /** Events processed when the last file was taken: where the generator resumes. */
   readonly position: number;
   readonly nextId: number;
-}
-
-async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 async function loadManifest(): Promise<Manifest | undefined> {
@@ -119,10 +108,11 @@ async function main(): Promise<void> {
       const rate = ((position - reportedAt) / (now - lastReport)) * 1000;
       writing = (async () => {
         const bytes = await snap.bytes();
-        await writeAtomically(join(dir, name), bytes);
+        await writeFileAtomically(join(dir, name), bytes);
         const old = full ? files : [];
         files = full ? [name] : [...files, name];
-        await writeAtomically(manifestPath, JSON.stringify({ files, position: at, nextId } satisfies Manifest));
+        const manifest = JSON.stringify({ files, position: at, nextId } satisfies Manifest);
+        await writeFileAtomically(manifestPath, new TextEncoder().encode(manifest));
         await Promise.all(old.map((f) => rm(join(dir, f), { force: true })));
         console.log(
           `${(rate / 1e6).toFixed(2)} M records/s | snapshot ${id} ${snap.kind} ` +
