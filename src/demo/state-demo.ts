@@ -111,8 +111,8 @@ async function main(): Promise<void> {
         await writeFileAtomically(join(dir, name), bytes);
         const old = full ? files : [];
         files = full ? [name] : [...files, name];
-        const manifest = JSON.stringify({ files, position: at, nextId } satisfies Manifest);
-        await writeFileAtomically(manifestPath, new TextEncoder().encode(manifest));
+        const manifestJson = JSON.stringify({ files, position: at, nextId } satisfies Manifest);
+        await writeFileAtomically(manifestPath, new TextEncoder().encode(manifestJson));
         await Promise.all(old.map((f) => rm(join(dir, f), { force: true })));
         console.log(
           `${(rate / 1e6).toFixed(2)} M records/s | snapshot ${id} ${snap.kind} ` +
