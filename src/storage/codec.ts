@@ -102,6 +102,23 @@ export const noneCodecFactory: CodecFactory = {
   }),
 };
 
+/**
+ * Runs a node:zlib decompression capped at the expected size (a corrupt header cannot make it
+ * inflate without bound) and checks the result is exactly that size.
+ */
+async function zlibDecompress(
+  name: string,
+  rawLength: number,
+  run: (opts: { chunkSize: number; maxOutputLength: number }) => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  try {
+    const out = await run({ chunkSize: ZLIB_CHUNK, maxOutputLength: outputLimit(rawLength) });
+    return checkRawLength(name, out, rawLength);
+  } catch (e) {
+    throw zlibFailure(name, rawLength, e);
+  }
+}
+
 /** node:zlib raw DEFLATE (no zlib/gzip wrapper: the container already carries CRCs). */
 export const deflateCodecFactory: CodecFactory = {
   id: CODEC_ID.deflate,
@@ -112,14 +129,8 @@ export const deflateCodecFactory: CodecFactory = {
     name: 'deflate',
     level,
     compress: (data) => deflateRawAsync(data, { level, chunkSize: ZLIB_CHUNK }),
-    async decompress(data, rawLength) {
-      try {
-        const out = await inflateRawAsync(data, { chunkSize: ZLIB_CHUNK, maxOutputLength: outputLimit(rawLength) });
-        return checkRawLength('deflate', out, rawLength);
-      } catch (e) {
-        throw zlibFailure('deflate', rawLength, e);
-      }
-    },
+    decompress: (data, rawLength) =>
+      zlibDecompress('deflate', rawLength, (opts) => inflateRawAsync(data, opts)),
   }),
 };
 
@@ -140,17 +151,8 @@ export const brotliCodecFactory: CodecFactory = {
           [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length,
         },
       }),
-    async decompress(data, rawLength) {
-      try {
-        const out = await brotliDecompressAsync(data, {
-          chunkSize: ZLIB_CHUNK,
-          maxOutputLength: outputLimit(rawLength),
-        });
-        return checkRawLength('brotli', out, rawLength);
-      } catch (e) {
-        throw zlibFailure('brotli', rawLength, e);
-      }
-    },
+    decompress: (data, rawLength) =>
+      zlibDecompress('brotli', rawLength, (opts) => brotliDecompressAsync(data, opts)),
   }),
 };
 
