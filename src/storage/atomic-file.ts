@@ -42,8 +42,15 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array): Prom
   await fsyncDirectory(dirname(path));
 }
 
+/** Renames `from` to `to` durably: fsyncs the target directory (and the source's, when it differs). */
+export async function durableRename(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  await fsyncDirectory(dirname(to));
+  if (dirname(from) !== dirname(to)) await fsyncDirectory(dirname(from));
+}
+
 /** Makes a rename durable. Some platforms (Windows) cannot open a directory for fsync; that is not an error there. */
-async function fsyncDirectory(dir: string): Promise<void> {
+export async function fsyncDirectory(dir: string): Promise<void> {
   let fh;
   try {
     fh = await open(dir, 'r');
