@@ -1,0 +1,242 @@
+/**
+ * The stream types user code chains calls on. They only record: every call adds a node to the
+ * environment's draft graph, and nothing is checked until `env.build()`, so a job can be assembled in
+ * any order and all problems are reported in one place.
+ */
+import type { Key } from '../state/types.js';
+import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction } from './functions.js';
+import { JobBuildError } from './job-build-error.js';
+import type { EdgePartitioning, LogicalNode } from './logical-graph.js';
+import type { SinkSpec } from './specs.js';
+
+/** Per-operator options of stateless operators (map, filter, flatMap). */
+export interface OperatorOptions {
+  /** Stable id for state matching; optional for stateless operators (they have no state to match). */
+  readonly uid?: string;
+  readonly name?: string;
+  /** Overrides the environment's parallelism for this operator. */
+  readonly parallelism?: number;
+  /** Same as calling `disableChaining()`. */
+  readonly disableChaining?: boolean;
+}
+
+/** Options of stateful operators (source, keyed process, sink): the uid is required, so a savepoint can find their state after a job change. */
+export interface StatefulOperatorOptions extends OperatorOptions {
+  readonly uid: string;
+}
+
+/** The part of a node the kind decides: its kind and user payload. */
+export type NodeBody = LogicalNode extends infer N
+  ? N extends LogicalNode
+    ? Pick<N, Exclude<keyof N, 'id' | 'name' | 'uid' | 'parallelism' | 'chainable'>>
+    : never
+  : never;
+
+/** A node as recorded before `build()`: settings may still change and are unresolved. */
+export interface OperatorDraft {
+  readonly id: number;
+  readonly body: NodeBody;
+  name: string | undefined;
+  uid: string | undefined;
+  parallelism: number | undefined;
+  chainable: boolean;
+}
+
+/** One input of a node as recorded before `build()`. */
+export interface InputDraft {
+  readonly source: number;
+  readonly partitioning: EdgePartitioning;
+  readonly keySelector?: KeySelector<any, Key>;
+}
+
+/**
+ * What streams record into. The environment implements it; streams hold it rather than the
+ * environment class so the two modules do not import each other, and identity of the recorder is what
+ * tells streams of different environments apart.
+ */
+export interface JobRecorder {
+  addOperator(body: NodeBody, inputs: readonly InputDraft[], options: OperatorOptions | undefined): OperatorDraft;
+}
+
+/** One producer feeding a stream, with how it is asked to partition towards the next operator. */
+export interface StreamInput {
+  readonly nodeId: number;
+  readonly partitioning: Exclude<EdgePartitioning, 'hash'>;
+}
+
+/** A stream of `T`: the output of one operator, or the union of several. */
+export class DataStream<T> {
+  /** Use `env.source(...)` and the transformations; the constructor is for this module and the environment. */
+  constructor(
+    /** The environment's recorder; the same object for every stream of one environment. */
+    readonly recorder: JobRecorder,
+    /** Never empty; more than one after `union`. */
+    readonly inputs: readonly StreamInput[],
+  ) {}
+
+  /** One output per element. */
+  map<R>(fn: MapFunction<T, R>, options?: OperatorOptions): OperatorStream<R> {
+    return this.append({ kind: 'map', fn }, options);
+  }
+
+  /** Keeps the elements `fn` accepts. */
+  filter(fn: FilterFunction<T>, options?: OperatorOptions): OperatorStream<T> {
+    return this.append({ kind: 'filter', fn }, options);
+  }
+
+  /** Zero or more outputs per element. */
+  flatMap<R>(fn: FlatMapFunction<T, R>, options?: OperatorOptions): OperatorStream<R> {
+    return this.append({ kind: 'flatMap', fn }, options);
+  }
+
+  /** Partitions by key: the next (keyed) operator sees all elements of a key in one subtask. */
+  keyBy<K extends Key>(selector: KeySelector<T, K>): KeyedStream<K, T> {
+    return new KeyedStream<K, T>(this.recorder, this.inputs.map((i) => i.nodeId), selector);
+  }
+
+  /**
+   * Merges streams of the same type; the next operator reads all of them. Throws `foreign-stream`
+   * at once (not at build) because the other environment's operators cannot be part of this job.
+   */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const other of others) {
+      if (other.recorder !== this.recorder) {
+        throw new JobBuildError(
+          'foreign-stream',
+          'union',
+          'union: cannot union streams of different environments; build each job from one environment',
+        );
+      }
+    }
+    return new DataStream<T>(this.recorder, [this, ...others].flatMap((s) => s.inputs));
+  }
+
+  /** Round-robin distribution to the next operator, e.g. to spread a skewed source. */
+  rebalance(): DataStream<T> {
+    return this.repartition('rebalance');
+  }
+
+  /** Every element to every subtask of the next operator. */
+  broadcast(): DataStream<T> {
+    return this.repartition('broadcast');
+  }
+
+  /** Writes the stream to a sink. */
+  sink(sink: SinkSpec<T>, options: StatefulOperatorOptions): SinkOperator {
+    const draft = this.recorder.addOperator({ kind: 'sink', sink }, this.inputDrafts(), options);
+    return new SinkOperator(draft);
+  }
+
+  private append<R>(body: NodeBody, options: OperatorOptions | undefined): OperatorStream<R> {
+    const draft = this.recorder.addOperator(body, this.inputDrafts(), options);
+    return new OperatorStream<R>(this.recorder, draft);
+  }
+
+  private inputDrafts(): InputDraft[] {
+    return this.inputs.map((i) => ({ source: i.nodeId, partitioning: i.partitioning }));
+  }
+
+  private repartition(partitioning: StreamInput['partitioning']): DataStream<T> {
+    return new DataStream<T>(
+      this.recorder,
+      this.inputs.map((i) => ({ nodeId: i.nodeId, partitioning })),
+    );
+  }
+}
+
+/** Settings of the operator that produced a stream or of a sink; shared so both expose the same setters. */
+class OperatorSettings {
+  constructor(protected readonly draft: OperatorDraft) {}
+
+  /** The operator's id in the logical graph. */
+  get nodeId(): number {
+    return this.draft.id;
+  }
+
+  /** Checked at build: an integer in [1, maxParallelism]. */
+  setParallelism(parallelism: number): this {
+    this.draft.parallelism = parallelism;
+    return this;
+  }
+
+  /** Stable id for state matching across job versions (DESIGN.md point 7). */
+  uid(uid: string): this {
+    this.draft.uid = uid;
+    return this;
+  }
+
+  /** Display name in the job graph, logs and metrics. */
+  name(name: string): this {
+    this.draft.name = name;
+    return this;
+  }
+
+  /** Runs the operator in its own task, e.g. to isolate an expensive function or see its metrics. */
+  disableChaining(): this {
+    this.draft.chainable = false;
+    return this;
+  }
+}
+
+/** The output of a single operator: a stream whose producing operator can still be configured. */
+export class OperatorStream<T> extends DataStream<T> {
+  private readonly settings: OperatorSettings;
+
+  constructor(recorder: JobRecorder, draft: OperatorDraft) {
+    super(recorder, [{ nodeId: draft.id, partitioning: 'default' }]);
+    this.settings = new OperatorSettings(draft);
+  }
+
+  /** The producing operator's id in the logical graph. */
+  get nodeId(): number {
+    return this.settings.nodeId;
+  }
+
+  /** See {@link OperatorSettings.setParallelism}. */
+  setParallelism(parallelism: number): this {
+    this.settings.setParallelism(parallelism);
+    return this;
+  }
+
+  /** See {@link OperatorSettings.uid}. */
+  uid(uid: string): this {
+    this.settings.uid(uid);
+    return this;
+  }
+
+  /** See {@link OperatorSettings.name}. */
+  name(name: string): this {
+    this.settings.name(name);
+    return this;
+  }
+
+  /** See {@link OperatorSettings.disableChaining}. */
+  disableChaining(): this {
+    this.settings.disableChaining();
+    return this;
+  }
+}
+
+/** A sink in the job: the end of a pipeline, configurable like any operator. */
+export class SinkOperator extends OperatorSettings {}
+
+/** A stream partitioned by key; only keyed operations apply to it. */
+export class KeyedStream<K extends Key, T> {
+  constructor(
+    private readonly recorder: JobRecorder,
+    private readonly producers: readonly number[],
+    /** Applied to each element by the upstream subtask to pick the downstream one. */
+    readonly keySelector: KeySelector<T, K>,
+  ) {}
+
+  /** Per-key processing with state and timers. */
+  process<R>(fn: KeyedProcessFunction<K, T, R>, options: StatefulOperatorOptions): OperatorStream<R> {
+    const inputs = this.producers.map((source) => ({
+      source,
+      partitioning: 'hash' as const,
+      keySelector: this.keySelector as KeySelector<any, Key>,
+    }));
+    const draft = this.recorder.addOperator({ kind: 'keyedProcess', fn }, inputs, options);
+    return new OperatorStream<R>(this.recorder, draft);
+  }
+}
