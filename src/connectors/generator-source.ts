@@ -4,6 +4,7 @@
  * position needs no fast-forward and replays exactly what was produced before the failure.
  */
 import { mulberry32 } from '../random/mulberry32.js';
+import { fmix32 } from '../state/murmur3.js';
 import {
   beginPosition,
   checkSplit,
@@ -62,13 +63,7 @@ const VALUE_RANGE = 1000;
 function recordSeed(seed: number, i: number): number {
   const lo = i >>> 0;
   const hi = Math.floor(i / 4294967296) >>> 0;
-  let h = (seed ^ Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi + 0x7f4a7c15, 0x85ebca6b)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((seed ^ Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi + 0x7f4a7c15, 0x85ebca6b)) >>> 0);
 }
 
 /**

@@ -31,6 +31,11 @@ export function murmur3(bytes: Uint8Array, start: number, end: number, seed = 0)
       h ^= k;
   }
   h ^= end - start;
+  return fmix32(h);
+}
+
+/** murmur3's finaliser: spreads the bits of a 32-bit value (also used to derive per-record seeds). */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
