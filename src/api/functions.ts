@@ -78,13 +78,15 @@ export interface KeyedRuntimeContext {
 /**
  * Flink's KeyedProcessFunction: per-key logic with state and timers.
  *
+ * Each parallel subtask runs its own copy of the object (`Object.create(fn)`), so keep state
+ * handles on `this`, never in a shared closure variable.
+ *
  * @example
- * let count: ValueState<number>;
- * const counter: KeyedProcessFunction<string, Click, [string, number]> = {
- *   open(rt) { count = rt.getState(valueState('count', Serializers.number)); },
+ * const counter: KeyedProcessFunction<string, Click, [string, number]> & { count?: ValueState<number> } = {
+ *   open(rt) { this.count = rt.getState(valueState('count', Serializers.number)); },
  *   processElement(click, ctx, out) {
- *     const n = (count.value() ?? 0) + 1;
- *     count.update(n);
+ *     const n = (this.count!.value() ?? 0) + 1;
+ *     this.count!.update(n);
  *     out.collect([ctx.key, n]);
  *   },
  * };

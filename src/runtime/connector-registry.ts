@@ -1,0 +1,171 @@
+/**
+ * Maps the `kind` of a {@link SourceSpec} / {@link SinkSpec} to the connector that implements it. The
+ * job graph only carries `{ kind, payload }` (it must stay plain data for the REST API), so this is the
+ * one place where a spec turns into a live object, once per subtask.
+ */
+import type { SinkSpec, SourceSpec } from '../api/specs.js';
+import { CollectSink, COLLECT_SINK_KIND } from '../connectors/collect-sink.js';
+import { FileLineSource, type FileSourceOptions } from '../connectors/file-source.js';
+import { GeneratorSource, type GeneratorOptions } from '../connectors/generator-source.js';
+import type { ReplayableSource } from '../connectors/source.js';
+import { TransactionalFileSink, type TransactionalFileSinkOptions } from '../connectors/transactional-file-sink.js';
+
+/** Which sink subtask a writer is created for. */
+export interface SinkContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+}
+
+/**
+ * A sink as the executor drives it. Methods may return a Promise (file I/O): the subtask then takes no
+ * input until it settles, so a slow sink backpressures its upstream instead of buffering.
+ */
+export interface SinkWriter<T> {
+  /** Called once before the first write. */
+  open?(): void | Promise<void>;
+  /** One batch of records, in input order. */
+  write(batch: readonly T[]): void | Promise<void>;
+  /** The sink's input ended and every record was written: make the output final. */
+  finish?(): void | Promise<void>;
+  /** Releases resources; called after `finish` and also after a failure (then without `finish`). */
+  close?(): void | Promise<void>;
+  /** Caps the records this sink subtask takes per scheduler step (a slow sink); unset = the step budget. */
+  readonly maxRecordsPerStep?: number;
+}
+
+/** Creates the (not yet opened) source of one subtask; the executor calls `open(index, parallelism)`. */
+export type SourceFactory = (payload: unknown) => ReplayableSource<unknown>;
+/** Creates the writer of one sink subtask. */
+export type SinkFactory = (payload: unknown, ctx: SinkContext) => SinkWriter<unknown>;
+
+/** A spec's kind that no factory is registered for, or a payload the factory cannot use. */
+export class ConnectorConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectorConfigError';
+  }
+}
+
+/**
+ * Connector factories by kind. Start from {@link defaultConnectorRegistry} and `register*` more; a
+ * registry is per executor, so tests can add fakes without touching a global.
+ *
+ * @example
+ * const connectors = defaultConnectorRegistry().registerSource('numbers', () => new NumbersSource());
+ * await new LocalExecutor({ connectors }).run(env);
+ */
+export class ConnectorRegistry {
+  private readonly sources = new Map<string, SourceFactory>();
+  private readonly sinks = new Map<string, SinkFactory>();
+
+  /** Adds or replaces the factory of a source kind. */
+  registerSource(kind: string, factory: SourceFactory): this {
+    this.sources.set(kind, factory);
+    return this;
+  }
+
+  /** Adds or replaces the factory of a sink kind. */
+  registerSink(kind: string, factory: SinkFactory): this {
+    this.sinks.set(kind, factory);
+    return this;
+  }
+
+  /** Source kinds with a factory, sorted (for error messages). */
+  sourceKinds(): string[] {
+    return [...this.sources.keys()].sort();
+  }
+
+  /** Sink kinds with a factory, sorted (for error messages). */
+  sinkKinds(): string[] {
+    return [...this.sinks.keys()].sort();
+  }
+
+  /** A fresh source for one subtask. Throws {@link ConnectorConfigError} for an unknown kind. */
+  createSource(spec: SourceSpec<unknown>): ReplayableSource<unknown> {
+    const factory = this.sources.get(spec.kind);
+    if (factory === undefined) {
+      throw new ConnectorConfigError(
+        `unknown source kind '${spec.kind}' (known source kinds: ${this.sourceKinds().join(', ') || 'none'})`,
+      );
+    }
+    return factory(spec.payload);
+  }
+
+  /** A fresh writer for one sink subtask. Throws {@link ConnectorConfigError} for an unknown kind. */
+  createSink(spec: SinkSpec<unknown>, ctx: SinkContext): SinkWriter<unknown> {
+    const factory = this.sinks.get(spec.kind);
+    if (factory === undefined) {
+      throw new ConnectorConfigError(
+        `unknown sink kind '${spec.kind}' (known sink kinds: ${this.sinkKinds().join(', ') || 'none'})`,
+      );
+    }
+    return factory(spec.payload, ctx);
+  }
+}
+
+/**
+ * The checkpoint id under which {@link transactionalFileSinkWriter} commits at end of input. Real
+ * checkpoint ids start at 1, so 0 cannot collide with one; once checkpoints exist, the final commit
+ * becomes the last checkpoint's and this goes away.
+ */
+export const END_OF_INPUT_TRANSACTION_ID = 0;
+
+/**
+ * Drives a {@link TransactionalFileSink} without checkpoints: everything is one transaction,
+ * pre-committed and committed when the input ends, so output appears only for a completed run.
+ */
+export function transactionalFileSinkWriter<T>(options: TransactionalFileSinkOptions<T>): SinkWriter<T> {
+  const sink = new TransactionalFileSink<T>(options);
+  return {
+    open: () => sink.recover([]),
+    write: (batch) => sink.write(batch),
+    finish: async () => sink.commit(await sink.preCommit(END_OF_INPUT_TRANSACTION_ID)),
+    close: () => sink.close(),
+  };
+}
+
+function objectPayload(kind: string, payload: unknown, expected: string): Record<string, unknown> {
+  if (typeof payload !== 'object' || payload === null) {
+    throw new ConnectorConfigError(`${kind} payload must be ${expected}, got ${payload === null ? 'null' : typeof payload}`);
+  }
+  return payload as Record<string, unknown>;
+}
+
+/**
+ * A registry with the built-in connectors: sources `generator` (payload: GeneratorOptions) and
+ * `file-lines` (payload: FileSourceOptions); sinks `collect` (payload: a CollectSink) and
+ * `transactional-file` (payload: `{ dir, encode? }`).
+ */
+export function defaultConnectorRegistry(): ConnectorRegistry {
+  return new ConnectorRegistry()
+    .registerSource('generator', (p) => new GeneratorSource(objectPayload('generator', p, 'GeneratorOptions') as unknown as GeneratorOptions))
+    .registerSource('file-lines', (p) => {
+      const o = objectPayload('file-lines', p, '{ path }');
+      if (typeof o.path !== 'string') throw new ConnectorConfigError(`file-lines payload needs a string 'path'`);
+      return new FileLineSource(o as unknown as FileSourceOptions);
+    })
+    .registerSink(COLLECT_SINK_KIND, (p, ctx) => {
+      if (!(p instanceof CollectSink)) {
+        throw new ConnectorConfigError(`${COLLECT_SINK_KIND} payload must be a CollectSink (use collectSink.spec())`);
+      }
+      const target = p as CollectSink<unknown>;
+      const writer: SinkWriter<unknown> = {
+        write: (batch) => target.write(ctx.subtaskIndex, batch),
+        finish: () => target.finish(ctx.subtaskIndex),
+      };
+      return target.maxRecordsPerStep === undefined ? writer : { ...writer, maxRecordsPerStep: target.maxRecordsPerStep };
+    })
+    .registerSink('transactional-file', (p, ctx) => {
+      const o = objectPayload('transactional-file', p, '{ dir, encode? }');
+      if (typeof o.dir !== 'string') throw new ConnectorConfigError(`transactional-file payload needs a string 'dir'`);
+      const encode = o.encode;
+      if (encode !== undefined && typeof encode !== 'function') {
+        throw new ConnectorConfigError(`transactional-file payload 'encode' must be a function`);
+      }
+      return transactionalFileSinkWriter<unknown>({
+        dir: o.dir,
+        subtaskIndex: ctx.subtaskIndex,
+        ...(encode === undefined ? {} : { encode: encode as (r: unknown) => string }),
+      });
+    });
+}

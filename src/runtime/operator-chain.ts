@@ -1,0 +1,205 @@
+/**
+ * Turns the operators of one task vertex into direct calls for one subtask: each operator's output is
+ * the next operator's input function, so a record crosses a whole chain without a queue (Flink's
+ * operator chaining). The chain's tail hands records to the output gates or to a sink buffer.
+ */
+import type { Collector, KeyedProcessFunction, KeyedRuntimeContext, TimerService } from '../api/functions.js';
+import type { LogicalNode } from '../api/logical-graph.js';
+import { createKeyedStateBackend } from '../state/backend-factory.js';
+import { rangeContains, type KeyGroupRange } from '../state/key-groups.js';
+import type { Key, KeyedStateBackend, StateBackendKind } from '../state/types.js';
+
+/**
+ * Feeds one record into an operator. `key` is set only for the head of a keyed chain (extracted from
+ * the input edge's key selector); operators inside a chain never need it.
+ */
+export type PushFn = (record: unknown, key: Key | undefined) => void;
+
+/** Records an operator handled in one subtask; the executor sums these into run statistics. */
+export interface OperatorCounter {
+  readonly node: LogicalNode;
+  records: number;
+}
+
+/** What a chain needs to know about the subtask it runs in. */
+export interface ChainContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly stateBackend: StateBackendKind;
+  /** Present for keyed vertices: the key groups this subtask's state and records belong to. */
+  readonly keyGroupRange: KeyGroupRange | undefined;
+  readonly clock: () => number;
+}
+
+/** One subtask's instantiated chain (without its source or sink connector, which the task owns). */
+export interface OperatorChain {
+  /** Entry point: the first non-source operator (for a source task, records go here after counting). */
+  readonly head: PushFn;
+  /** One per logical node of the vertex, head first (the source node included). */
+  readonly counters: readonly OperatorCounter[];
+  /** Keyed-state backends of this subtask's keyed operators; kept so checkpoints can snapshot them. */
+  readonly backends: readonly KeyedStateBackend[];
+  /** Calls the user functions' `close` and releases the backends; safe to call once, after success or failure. */
+  close(): void;
+}
+
+/**
+ * Timers need a timer service driven by the scheduler (and checkpointed as keyed state); until then
+ * registering one fails loudly instead of never firing.
+ */
+function unsupportedTimerService(clock: () => number): TimerService {
+  const unsupported = (): never => {
+    throw new Error('processing-time timers are not supported by the local executor yet');
+  };
+  return {
+    currentProcessingTime: clock,
+    registerProcessingTimeTimer: unsupported,
+    deleteProcessingTimeTimer: unsupported,
+  };
+}
+
+/**
+ * Builds the direct-call chain for `nodes` (one vertex, head first). `tail` receives the last
+ * operator's output (output gates or the sink buffer). A leading source or trailing sink node only
+ * counts records: its connector is driven by the task.
+ */
+export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, ctx: ChainContext): OperatorChain {
+  const counters: OperatorCounter[] = nodes.map((node) => ({ node, records: 0 }));
+  const backends: KeyedStateBackend[] = [];
+  const closers: Array<() => void> = [];
+  let next: PushFn = tail;
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    const counter = counters[i]!;
+    const downstream = next;
+    switch (node.kind) {
+      case 'source':
+      case 'sink':
+        next = (r, k) => {
+          counter.records++;
+          downstream(r, k);
+        };
+        break;
+      case 'map': {
+        const fn = node.fn;
+        next = (r) => {
+          counter.records++;
+          downstream(fn(r), undefined);
+        };
+        break;
+      }
+      case 'filter': {
+        const fn = node.fn;
+        next = (r) => {
+          counter.records++;
+          if (fn(r)) downstream(r, undefined);
+        };
+        break;
+      }
+      case 'flatMap': {
+        const fn = node.fn;
+        next = (r) => {
+          counter.records++;
+          for (const out of fn(r)) downstream(out, undefined);
+        };
+        break;
+      }
+      case 'keyedProcess': {
+        // A keyed operator's input is a hash edge, never forward, so it always heads its chain.
+        if (i !== 0) throw new Error(`internal: keyed operator '${node.name}' is not the head of its chain`);
+        const keyed = instantiateKeyed(node.fn, node.uid ?? `node-${node.id}`, downstream, ctx);
+        backends.push(keyed.backend);
+        closers.push(keyed.close);
+        const process = keyed.process;
+        next = (r, k) => {
+          counter.records++;
+          process(r, k);
+        };
+        break;
+      }
+    }
+  }
+  let closed = false;
+  return {
+    head: next,
+    counters,
+    backends,
+    close() {
+      if (closed) return;
+      closed = true;
+      let first: unknown;
+      for (const c of closers) {
+        try {
+          c();
+        } catch (e) {
+          first ??= e;
+        }
+      }
+      if (first !== undefined) throw first;
+    },
+  };
+}
+
+interface KeyedInstance {
+  readonly backend: KeyedStateBackend;
+  readonly process: PushFn;
+  readonly close: () => void;
+}
+
+function instantiateKeyed(
+  shared: KeyedProcessFunction<Key, unknown, unknown>,
+  operatorUid: string,
+  downstream: PushFn,
+  ctx: ChainContext,
+): KeyedInstance {
+  // All subtasks share the user's object in one process; a per-subtask instance inheriting from it
+  // keeps what `open` stores on `this` (state handles) apart, as Flink's per-subtask copy does.
+  const fn = Object.create(shared) as KeyedProcessFunction<Key, unknown, unknown>;
+  const range = ctx.keyGroupRange;
+  if (range === undefined) throw new Error(`internal: keyed operator '${operatorUid}' runs in a subtask without a key-group range`);
+  const backend = createKeyedStateBackend(ctx.stateBackend, { maxParallelism: ctx.maxParallelism, keyGroupRange: range, clock: ctx.clock });
+  const out: Collector<unknown> = { collect: (v) => downstream(v, undefined) };
+  // One context object reused for every element, as Flink does: no allocation per record.
+  const elementCtx: { key: Key; readonly timerService: TimerService } = { key: '', timerService: unsupportedTimerService(ctx.clock) };
+  const runtime: KeyedRuntimeContext = {
+    operatorUid,
+    subtaskIndex: ctx.subtaskIndex,
+    parallelism: ctx.parallelism,
+    maxParallelism: ctx.maxParallelism,
+    getState: (d) => backend.getState(d),
+    getListState: (d) => backend.getListState(d),
+    getMapState: (d) => backend.getMapState(d),
+    getReducingState: (d) => backend.getReducingState(d),
+    getAggregatingState: (d) => backend.getAggregatingState(d),
+  };
+  try {
+    fn.open?.(runtime);
+  } catch (e) {
+    backend.dispose();
+    throw e;
+  }
+  return {
+    backend,
+    process: (record, key) => {
+      if (key === undefined) throw new Error(`internal: keyed operator '${operatorUid}' got a record without a key`);
+      backend.setCurrentKey(key);
+      // State written for a key outside the range would be lost on restore; a routing bug must fail here.
+      const group = backend.getCurrentKeyGroup();
+      if (!rangeContains(range, group)) {
+        throw new Error(
+          `internal: key group ${group} reached subtask ${ctx.subtaskIndex} of '${operatorUid}', which owns [${range.start}, ${range.end})`,
+        );
+      }
+      elementCtx.key = key;
+      fn.processElement(record, elementCtx, out);
+    },
+    close: () => {
+      try {
+        fn.close?.();
+      } finally {
+        backend.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The producer side of one job edge for one upstream subtask: routes each record to its downstream
+ * channel(s), cuts per-channel batches, and keeps batches a full channel refused. Records move in
+ * batches so the per-record cost is an array push; backpressure is a flag the subtask checks, never
+ * a Promise.
+ */
+import type { RecordRouter } from '../graph/partitioners.js';
+import { END_OF_STREAM } from './channel-events.js';
+import { OfferResult, type Channel } from './channel.js';
+
+/**
+ * Batches and routes one subtask's output on one job edge.
+ *
+ * @example
+ * const gate = new OutputGate(channelsByDownstreamIndex, createRouter({ ... }), 64);
+ * gate.emit(record);        // buffered, offered when a batch is full
+ * gate.flush();             // end of a step: offer partial batches too
+ * if (gate.blocked) skip(); // backpressure: a channel refused a batch
+ */
+export class OutputGate {
+  /** Per downstream index: the batch being filled; never longer than `batchSize`. */
+  private readonly building: unknown[][];
+  /** Per downstream index: batches the channel refused, oldest first; they go before anything newer. */
+  private readonly refused: unknown[][][];
+  /** Number of downstream indices whose `refused` queue is non-empty. */
+  private blockedChannels = 0;
+
+  /**
+   * @param channels indexed by downstream subtask index (what the router returns); a forward edge's
+   *   array is sparse, holding only this subtask's peer.
+   */
+  constructor(
+    private readonly channels: readonly (Channel<unknown> | undefined)[],
+    private readonly router: RecordRouter,
+    private readonly batchSize: number,
+  ) {
+    this.building = channels.map(() => []);
+    this.refused = channels.map(() => []);
+  }
+
+  /** True while some channel holds back a batch: the subtask must stop producing until {@link retry} clears it. */
+  get blocked(): boolean {
+    return this.blockedChannels > 0;
+  }
+
+  /** Everything emitted is in a channel (nothing buffered here). */
+  get drained(): boolean {
+    return this.blockedChannels === 0 && this.building.every((b) => b.length === 0);
+  }
+
+  /** Routes one record; it may be buffered past a full channel (bounded by what one step emits). */
+  emit(record: unknown): void {
+    for (const t of this.router(record)) {
+      const buf = this.building[t];
+      if (buf === undefined) throw new Error(`internal: router chose downstream subtask ${t}, which has no channel here`);
+      buf.push(record);
+      if (buf.length >= this.batchSize) {
+        this.building[t] = this.channel(t).acquireBatch();
+        this.enqueue(t, buf);
+      }
+    }
+  }
+
+  /** Queues partial batches too, so records do not wait for a full batch across steps (latency). */
+  flush(): void {
+    for (let t = 0; t < this.building.length; t++) {
+      const buf = this.building[t];
+      if (buf === undefined || buf.length === 0) continue;
+      this.building[t] = this.channel(t).acquireBatch();
+      this.enqueue(t, buf);
+    }
+  }
+
+  /** Offers refused batches again, in order; returns whether any was accepted. */
+  retry(): boolean {
+    if (this.blockedChannels === 0) return false;
+    let moved = false;
+    for (let t = 0; t < this.refused.length; t++) {
+      const q = this.refused[t];
+      if (q === undefined || q.length === 0) continue;
+      const ch = this.channel(t);
+      while (q.length > 0 && ch.writable) {
+        ch.offer(q.shift()!);
+        moved = true;
+      }
+      if (q.length === 0) this.blockedChannels -= 1;
+    }
+    return moved;
+  }
+
+  /** Ends every channel; only once {@link drained}, since the event must follow the last record. */
+  endOfStream(): void {
+    if (!this.drained) throw new Error('internal: end-of-stream offered before all records left the gate');
+    for (const ch of this.channels) ch?.offerEvent(END_OF_STREAM);
+  }
+
+  private enqueue(t: number, batch: unknown[]): void {
+    const q = this.refused[t]!;
+    if (q.length === 0) {
+      if (this.channel(t).offer(batch) === OfferResult.ACCEPTED) return;
+      this.blockedChannels += 1;
+    }
+    q.push(batch);
+  }
+
+  private channel(t: number): Channel<unknown> {
+    const ch = this.channels[t];
+    if (ch === undefined) throw new Error(`internal: no channel to downstream subtask ${t}`);
+    return ch;
+  }
+}
