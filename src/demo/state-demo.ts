@@ -54,7 +54,9 @@ async function loadManifest(): Promise<Manifest | undefined> {
 /** Event i's key: skewed so that a tenth of the keys get half of the events. */
 function keyOf(i: number): number {
   const x = Math.imul(i ^ (i >>> 15), 0x2c1b3c6d) >>> 0;
-  return x & 1 ? x % Math.max(1, Math.floor(distinctKeys / 10)) : x % distinctKeys;
+  // the low bit picks hot or uniform; the key comes from the other bits, so both halves reach every key
+  const k = x >>> 1;
+  return x & 1 ? k % Math.max(1, Math.floor(distinctKeys / 10)) : k % distinctKeys;
 }
 
 async function main(): Promise<void> {
