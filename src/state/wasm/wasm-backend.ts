@@ -4,7 +4,7 @@
  */
 import { resolveBackendOptions, type ResolvedBackendOptions } from '../backend-options.js';
 import { ByteWriter } from '../byte-writer.js';
-import { keyBytes, readKey } from '../key-codec.js';
+import { readKey } from '../key-codec.js';
 import type { KeyGroupRange } from '../key-groups.js';
 import { writeSnapshotHeader } from '../snapshot-format.js';
 import { readChainHeaders } from '../restore-chain.js';
@@ -87,7 +87,7 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
     let kg: number;
     if (typeof key === 'number') kg = store.ex.setKeyNumber(key);
     else if (typeof key === 'string') kg = store.setStringKey(key);
-    else kg = store.setKeyBytes(keyBytes(key));
+    else kg = store.setSerializedKey(key);
     if (kg < this.keyGroupRange.start || kg >= this.keyGroupRange.end) {
       this.currentKeyGroup = -1;
       this.currentKey = undefined;

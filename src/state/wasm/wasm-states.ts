@@ -141,27 +141,34 @@ export class WasmMapState<UK, UV> implements MapState<UK, UV> {
     return w.pos;
   }
 
-  /** Payload [start, end) of the user key's value, or undefined if absent or expired. */
-  private locate(s: WasmStore, ukLen: number): [number, number] | undefined {
+  /** End of the payload the last successful {@link locate} found. */
+  private payloadEnd = 0;
+
+  /**
+   * Start of the user key's value payload (its end in `payloadEnd`), or -1 if absent or expired.
+   * Two numbers rather than a tuple: this runs on every get/contains.
+   */
+  private locate(s: WasmStore, ukLen: number): number {
     const len = s.ex.getValue(this.handle.id, ukLen);
-    if (len < 0) return undefined;
+    if (len < 0) return -1;
     const ptr = s.ex.lastValuePtr();
     s.refresh();
     const start = this.ttl ? ttlPayload(s, this.host, this.ttl, this.handle.id, ukLen, ptr) : ptr;
-    if (start < 0) return undefined;
+    if (start < 0) return -1;
     s.refresh();
-    return [start, ptr + len];
+    this.payloadEnd = ptr + len;
+    return start;
   }
 
   get(userKey: UK): UV | undefined {
     const s = this.host.keyedStore();
-    const at = this.locate(s, this.userKey(s, userKey));
-    return at === undefined ? undefined : this.ser.read(s.u8, at[0], at[1] - at[0]);
+    const start = this.locate(s, this.userKey(s, userKey));
+    return start < 0 ? undefined : this.ser.read(s.u8, start, this.payloadEnd - start);
   }
 
   contains(userKey: UK): boolean {
     const s = this.host.keyedStore();
-    return this.locate(s, this.userKey(s, userKey)) !== undefined;
+    return this.locate(s, this.userKey(s, userKey)) >= 0;
   }
 
   put(userKey: UK, value: UV): void {

@@ -3,7 +3,8 @@
  * which detaches every view (FACTS.md), so views are re-created whenever `memory.buffer` changed.
  */
 import { ByteWriter, textEncoder } from '../byte-writer.js';
-import { KeyTag, MAX_KEY_BYTES } from '../key-codec.js';
+import { KeyTag, MAX_KEY_BYTES, writeKey } from '../key-codec.js';
+import type { Key } from '../types.js';
 import { instantiateStore, type StoreExports } from './wasm-module.js';
 
 /** Serializes straight into the store's scratch region: no copy on the way in. */
@@ -100,6 +101,13 @@ export class WasmStore {
     this.refresh();
     this.u8.set(bytes, this.scratch);
     return this.ex.setKeyBytes(bytes.length);
+  }
+
+  /** Sets any other key: the key codec writes straight into scratch. Returns its key group. */
+  setSerializedKey(key: Key): number {
+    const w = this.beginWrite();
+    writeKey(key, w);
+    return this.ex.setKeyBytes(w.pos);
   }
 
   /** The ScratchWriter, reset and pointed at scratch. */
