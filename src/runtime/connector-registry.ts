@@ -131,10 +131,13 @@ function objectPayload(kind: string, payload: unknown, expected: string): Record
   return payload as Record<string, unknown>;
 }
 
+/** A sink that drops every record (benchmarks, jobs run only for their state); no payload. */
+export const DISCARD_SINK_KIND = 'discard';
+
 /**
  * A registry with the built-in connectors: sources `generator` (payload: GeneratorOptions) and
- * `file-lines` (payload: FileSourceOptions); sinks `collect` (payload: a CollectSink) and
- * `transactional-file` (payload: `{ dir, encode? }`).
+ * `file-lines` (payload: FileSourceOptions); sinks `collect` (payload: a CollectSink),
+ * `transactional-file` (payload: `{ dir, encode? }`) and `discard` (no payload).
  */
 export function defaultConnectorRegistry(): ConnectorRegistry {
   return new ConnectorRegistry()
@@ -144,6 +147,7 @@ export function defaultConnectorRegistry(): ConnectorRegistry {
       if (typeof o.path !== 'string') throw new ConnectorConfigError(`file-lines payload needs a string 'path'`);
       return new FileLineSource(o as unknown as FileSourceOptions);
     })
+    .registerSink(DISCARD_SINK_KIND, () => ({ write: () => {} }))
     .registerSink(COLLECT_SINK_KIND, (p, ctx) => {
       if (!(p instanceof CollectSink)) {
         throw new ConnectorConfigError(`${COLLECT_SINK_KIND} payload must be a CollectSink (use collectSink.spec())`);

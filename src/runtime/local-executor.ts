@@ -13,7 +13,9 @@ import { createRouter } from '../graph/partitioners.js';
 import { expandSubtasks, type ExecutionEdge } from '../graph/subtasks.js';
 import type { Key } from '../state/types.js';
 import type { ReplayableSource } from '../connectors/source.js';
+import type { CheckpointStorage } from '../storage/checkpoint-store.js';
 import { Channel } from './channel.js';
+import type { JobListener } from './job-listener.js';
 import { defaultConnectorRegistry, type ConnectorRegistry, type SinkWriter } from './connector-registry.js';
 import { buildOperatorChain, type OperatorChain } from './operator-chain.js';
 import { OutputGate } from './output-gate.js';
@@ -33,6 +35,25 @@ export interface LocalExecutorOptions {
   readonly clock?: () => number;
   /** Aborting rejects the run with the signal's reason (the only way to stop an unbounded job). */
   readonly signal?: AbortSignal;
+  /**
+   * Enables checkpointing (with the job's checkpoint settings) into `<checkpointDir>/<jobId>/`, and
+   * resumes from the latest completed checkpoint found there. Without it (and without
+   * `checkpointStorage`) the job runs without checkpoints and a restart starts from empty state.
+   */
+  readonly checkpointDir?: string;
+  /** A job directory to checkpoint into instead of `checkpointDir` (tests pass a memory storage). */
+  readonly checkpointStorage?: CheckpointStorage;
+  /** Names the job's checkpoint directory. Default: the job name. Keep it stable to resume. */
+  readonly jobId?: string;
+  /**
+   * When checkpoints exist but none can be restored (all corrupt or incomplete), start with empty
+   * state instead of failing. Default false: weir never silently drops state it was asked to keep.
+   */
+  readonly allowEmptyRestore?: boolean;
+  /** Receives checkpoint, restart and progress reports. */
+  readonly listener?: JobListener;
+  /** How often `listener.onProgress` is called, ms. Default 1000. */
+  readonly progressIntervalMs?: number;
 }
 
 /** Statistics of one operator, summed over its subtasks. */
@@ -308,6 +329,7 @@ function deploy(graph: LogicalGraph, opts: DeployOptions): Deployment {
         stateBackend: graph.settings.stateBackend,
         keyGroupRange: desc.keyGroupRange,
         clock: opts.clock,
+        incremental: graph.settings.checkpoint.incremental,
       });
       chains.push({ vertexId: desc.vertexId, index: desc.index, chain });
 

@@ -30,6 +30,19 @@ export interface ChainContext {
   /** Present for keyed vertices: the key groups this subtask's state and records belong to. */
   readonly keyGroupRange: KeyGroupRange | undefined;
   readonly clock: () => number;
+  /** Track changes for incremental snapshots (the job's checkpoint setting). */
+  readonly incremental: boolean;
+  /**
+   * Restored keyed state by operator uid: a full snapshot then incrementals, as the backend's `restore`
+   * takes them. Restored before the user function's `open`, as Flink does, so `open` sees the state.
+   */
+  readonly restoredKeyedState?: ReadonlyMap<string, readonly Uint8Array[]>;
+}
+
+/** A keyed operator of this subtask: its uid (what checkpoints key its state by) and its backend. */
+export interface KeyedOperatorInstance {
+  readonly uid: string;
+  readonly backend: KeyedStateBackend;
 }
 
 /** One subtask's instantiated chain (without its source or sink connector, which the task owns). */
@@ -38,8 +51,8 @@ export interface OperatorChain {
   readonly head: PushFn;
   /** One per logical node of the vertex, head first (the source node included). */
   readonly counters: readonly OperatorCounter[];
-  /** Keyed-state backends of this subtask's keyed operators; kept so checkpoints can snapshot them. */
-  readonly backends: readonly KeyedStateBackend[];
+  /** This subtask's keyed operators, head first; checkpoints snapshot their backends. */
+  readonly keyed: readonly KeyedOperatorInstance[];
   /** Calls the user functions' `close` and releases the backends; safe to call once, after success or failure. */
   close(): void;
 }
@@ -66,7 +79,7 @@ function unsupportedTimerService(clock: () => number): TimerService {
  */
 export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, ctx: ChainContext): OperatorChain {
   const counters: OperatorCounter[] = nodes.map((node) => ({ node, records: 0 }));
-  const backends: KeyedStateBackend[] = [];
+  const keyedOps: KeyedOperatorInstance[] = [];
   const closers: Array<() => void> = [];
   let next: PushFn = tail;
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -108,8 +121,9 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
       case 'keyedProcess': {
         // A keyed operator's input is a hash edge, never forward, so it always heads its chain.
         if (i !== 0) throw new Error(`internal: keyed operator '${node.name}' is not the head of its chain`);
-        const keyed = instantiateKeyed(node.fn, node.uid ?? `node-${node.id}`, downstream, ctx);
-        backends.push(keyed.backend);
+        const uid = node.uid ?? `node-${node.id}`;
+        const keyed = instantiateKeyed(node.fn, uid, downstream, ctx);
+        keyedOps.push({ uid, backend: keyed.backend });
         closers.push(keyed.close);
         const process = keyed.process;
         next = (r, k) => {
@@ -124,7 +138,7 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
   return {
     head: next,
     counters,
-    backends,
+    keyed: keyedOps,
     close() {
       if (closed) return;
       closed = true;
@@ -158,7 +172,12 @@ function instantiateKeyed(
   const fn = Object.create(shared) as KeyedProcessFunction<Key, unknown, unknown>;
   const range = ctx.keyGroupRange;
   if (range === undefined) throw new Error(`internal: keyed operator '${operatorUid}' runs in a subtask without a key-group range`);
-  const backend = createKeyedStateBackend(ctx.stateBackend, { maxParallelism: ctx.maxParallelism, keyGroupRange: range, clock: ctx.clock });
+  const backend = createKeyedStateBackend(ctx.stateBackend, {
+    maxParallelism: ctx.maxParallelism,
+    keyGroupRange: range,
+    clock: ctx.clock,
+    incremental: ctx.incremental,
+  });
   const out: Collector<unknown> = { collect: (v) => downstream(v, undefined) };
   // One context object reused for every element, as Flink does: no allocation per record.
   const elementCtx: { key: Key; readonly timerService: TimerService } = { key: '', timerService: unsupportedTimerService(ctx.clock) };
@@ -174,6 +193,8 @@ function instantiateKeyed(
     getAggregatingState: (d) => backend.getAggregatingState(d),
   };
   try {
+    const restored = ctx.restoredKeyedState?.get(operatorUid);
+    if (restored !== undefined && restored.length > 0) backend.restore(restored);
     fn.open?.(runtime);
   } catch (e) {
     backend.dispose();

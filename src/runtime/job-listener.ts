@@ -1,0 +1,82 @@
+/**
+ * What a running job reports to whoever runs it (the CLI's progress line, tests, later the REST API
+ * and metrics). Every callback is optional and called on the job's thread; a callback must not throw
+ * (a throw is logged and ignored, so a broken progress printer cannot fail a job).
+ */
+import type { RejectedCheckpoint } from '../storage/checkpoint-restore.js';
+
+/** One completed checkpoint, as the progress line and the checkpoint history show it. */
+export interface CheckpointSummary {
+  readonly checkpointId: number;
+  /** Bytes of every file this checkpoint wrote itself (not the shared segments it reuses). */
+  readonly writtenBytes: number;
+  /** Bytes of every file the checkpoint references (what a restore reads). */
+  readonly fullSizeBytes: number;
+  /** Trigger to durable `_metadata`, ms. */
+  readonly durationMs: number;
+  /** Longest barrier alignment of any subtask, ms (0 when no subtask had several inputs). */
+  readonly maxAlignmentMs: number;
+  /** Longest synchronous snapshot part of any subtask, ms (the time records stood still). */
+  readonly maxSyncMs: number;
+  /** Triggered because every source finished: the checkpoint that commits the job's last output. */
+  readonly final: boolean;
+}
+
+/** A checkpoint that did not complete. */
+export interface CheckpointFailureSummary {
+  readonly checkpointId: number;
+  /** A {@link CheckpointFailureReason} value. */
+  readonly reason: string;
+  readonly message: string;
+  /** Counted failures in a row, against `tolerableFailedCheckpoints`. */
+  readonly consecutiveFailures: number;
+}
+
+/** Where an execution attempt started from. */
+export interface RestoreSummary {
+  /** 1 for the first attempt of this run, then one more per restart. */
+  readonly attempt: number;
+  /** The checkpoint restored, or undefined for empty state. */
+  readonly checkpointId: number | undefined;
+  /** Newer checkpoints passed over and why (a crash mid-checkpoint leaves an `incomplete` one). */
+  readonly rejected: readonly RejectedCheckpoint[];
+}
+
+/** The job failed and its restart strategy restarts it. */
+export interface RestartSummary {
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+/** Sampled about once per `progressIntervalMs`. */
+export interface ProgressSummary {
+  /** Since the run started (all attempts). */
+  readonly uptimeMs: number;
+  /** Records the sources emitted in the current attempt. */
+  readonly sourceRecords: number;
+  /** Records the sinks received in the current attempt. */
+  readonly sinkRecords: number;
+  /** Records queued in channels right now (backpressure). */
+  readonly queuedRecords: number;
+  readonly lastCheckpoint: CheckpointSummary | undefined;
+}
+
+/** Callbacks of a run; see the module comment. */
+export interface JobListener {
+  onRestored?(info: RestoreSummary): void;
+  onCheckpointCompleted?(info: CheckpointSummary): void;
+  onCheckpointFailed?(info: CheckpointFailureSummary): void;
+  onRestart?(info: RestartSummary): void;
+  onProgress?(info: ProgressSummary): void;
+}
+
+/** Calls a listener callback, keeping a throwing listener from failing the job. */
+export function notifyListener<A>(callback: ((arg: A) => void) | undefined, arg: A): void {
+  if (callback === undefined) return;
+  try {
+    callback(arg);
+  } catch (e) {
+    console.error('weir: a job listener threw (ignored):', e);
+  }
+}
