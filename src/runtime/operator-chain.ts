@@ -53,6 +53,13 @@ export interface OperatorChain {
   readonly counters: readonly OperatorCounter[];
   /** This subtask's keyed operators, head first; checkpoints snapshot their backends. */
   readonly keyed: readonly KeyedOperatorInstance[];
+  /**
+   * Fires every processing-time timer due at `now` (timestamp <= now), oldest first, each with its key
+   * set; returns how many fired. The subtask calls it at the start of each step.
+   */
+  fireTimers(now: number): number;
+  /** The earliest registered timer's timestamp, or undefined: when an idle job must wake up. */
+  nextTimerAt(): number | undefined;
   /** Calls the user functions' `close` and releases the backends; safe to call once, after success or failure. */
   close(): void;
 }
@@ -139,6 +146,8 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
     head: next,
     counters,
     keyed: keyedOps,
+    fireTimers: () => 0,
+    nextTimerAt: () => undefined,
     close() {
       if (closed) return;
       closed = true;
