@@ -83,13 +83,33 @@ describe('GeneratorSource', () => {
   });
 
   it('rate spaces event times and nextEmitTime without sleeping', () => {
-    const s = opened({ ...base, ratePerSecond: 100, startTimestamp: 1000 }, 1, 2);
+    let now = 0;
+    const s = new GeneratorSource({ ...base, ratePerSecond: 100, startTimestamp: 1000 }, () => now);
+    s.open(1, 2);
     expect(s.nextEmitTime(5000)).toBe(5000 + 10); // id 1 at 100/s
-    const b = s.pollBatch(2) as GeneratedRecord[];
+    now = 30; // ids up to 3 are due
+    const b = s.pollBatch(5) as GeneratedRecord[];
     expect(b.map((r) => r.ts)).toEqual([1010, 1030]);
     expect(s.nextEmitTime(0)).toBe(50); // id 5
+    expect(s.pollBatch(5)).toEqual([]); // id 5 is not due before 50 ms: the source idles
+    now = 1e9;
     drain(s);
     expect(s.nextEmitTime(0)).toBeUndefined();
+  });
+
+  it('a restored rate-limited split continues at the rate instead of catching up in a burst', () => {
+    let now = 0;
+    const first = new GeneratorSource({ ...base, ratePerSecond: 1000 }, () => now);
+    first.open(0, 1);
+    now = 99;
+    expect((first.pollBatch(500) as GeneratedRecord[]).length).toBe(100);
+    const pos = first.snapshotPosition();
+    now = 10_000; // a restart much later
+    const second = new GeneratorSource({ ...base, ratePerSecond: 1000 }, () => now);
+    second.open(0, 1, pos);
+    expect((second.pollBatch(500) as GeneratedRecord[]).map((r) => r.id)).toEqual([100]);
+    now += 9;
+    expect((second.pollBatch(500) as GeneratedRecord[]).map((r) => r.id)).toEqual([101, 102, 103, 104, 105, 106, 107, 108, 109]);
   });
 
   it('unbounded count never ends and ids beyond 2^32 do not repeat early records', () => {

@@ -94,7 +94,7 @@ describe('LocalExecutor', () => {
   it('an unknown sink kind fails with an error naming it', async () => {
     const env = new StreamEnvironment();
     env.source(gen(10), { uid: 's' }).sink({ kind: 'postgres' }, { uid: 'o' });
-    await expect(new LocalExecutor().run(env)).rejects.toThrow(/unknown sink kind 'postgres' \(known sink kinds: collect, transactional-file\)/);
+    await expect(new LocalExecutor().run(env)).rejects.toThrow(/unknown sink kind 'postgres' \(known sink kinds: collect, discard, transactional-file\)/);
   });
 
   it("a throwing user function rejects the run with the user's error and stack", async () => {

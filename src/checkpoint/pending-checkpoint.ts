@@ -125,6 +125,11 @@ export class PendingCheckpoint<H> {
     return this.expected.size;
   }
 
+  /** Handles accepted so far (while pending): what retention must not delete under an in-flight checkpoint. */
+  acknowledgedHandles(): H[] {
+    return this.state === 'pending' ? [...this.acked.values()] : [];
+  }
+
   /** Subtasks still to acknowledge: what a timeout message or the UI names as the stragglers. */
   notYetAcknowledged(): SubtaskId[] {
     const out: SubtaskId[] = [];

@@ -43,8 +43,8 @@ export interface GeneratorOptions {
   /** Default uniform. */
   readonly skew?: KeySkew;
   /**
-   * Advisory total rate over all subtasks. The source never sleeps: the runtime reads
-   * {@link GeneratorSource.nextEmitTime} and decides when to poll. Also spaces event times.
+   * Total rate over all subtasks. `pollBatch` returns only records whose time has come (an empty batch
+   * when none has, which the runtime treats as an idle source); also spaces event times.
    */
   readonly ratePerSecond?: number;
   /** Event time of record 0, ms. Default 0. */
@@ -83,8 +83,16 @@ export class GeneratorSource implements ReplayableSource<GeneratedRecord> {
   private parallelism = 1;
   /** Next id this split emits; always ≡ subtaskIndex (mod parallelism). -1 before open. */
   private nextId = -1;
+  /** Rate-limited only: the clock time at which record 0 would have been due, so a restored split continues at the rate. */
+  private streamStart = 0;
+  /** Monotonic ms for rate limiting; injectable for tests. */
+  private readonly now: () => number;
 
-  constructor(private readonly options: GeneratorOptions) {
+  constructor(
+    private readonly options: GeneratorOptions,
+    clock: () => number = () => performance.now(),
+  ) {
+    this.now = clock;
     const { count, keys, ratePerSecond } = options;
     if (!(count === Infinity || (Number.isSafeInteger(count) && count >= 0))) {
       throw new RangeError(`count must be a non-negative integer or Infinity, got ${count}`);
@@ -110,6 +118,7 @@ export class GeneratorSource implements ReplayableSource<GeneratedRecord> {
     this.parallelism = parallelism;
     if (restoredPosition === undefined) {
       this.nextId = subtaskIndex;
+      this.streamStart = this.now() - this.emitTimeOf(this.nextId, 0);
       return;
     }
     const r = readPositionHeader(restoredPosition, KIND, { subtaskIndex, parallelism });
@@ -119,15 +128,18 @@ export class GeneratorSource implements ReplayableSource<GeneratedRecord> {
       throw new SourcePositionError(`generator position ${next} is not an id of split ${subtaskIndex}/${parallelism}`);
     }
     this.nextId = next;
+    this.streamStart = this.now() - this.emitTimeOf(next, 0);
   }
 
   pollBatch(max: number): GeneratedRecord[] | 'end' {
     if (this.nextId < 0) throw new Error('GeneratorSource: pollBatch before open');
-    const { count } = this.options;
+    const { count, ratePerSecond } = this.options;
     if (this.nextId >= count) return 'end';
     const out: GeneratedRecord[] = [];
     let i = this.nextId;
-    for (let n = 0; n < max && i < count; n++, i += this.parallelism) out.push(this.record(i));
+    // Rate-limited: ids due by now; record i is due at emitTimeOf(i) after the stream's start.
+    const limit = ratePerSecond === undefined ? count : Math.min(count, Math.floor(((this.now() - this.streamStart) * ratePerSecond) / 1000) + 1);
+    for (let n = 0; n < max && i < limit; n++, i += this.parallelism) out.push(this.record(i));
     this.nextId = i;
     return out;
   }

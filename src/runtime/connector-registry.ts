@@ -8,23 +8,46 @@ import { CollectSink, COLLECT_SINK_KIND } from '../connectors/collect-sink.js';
 import { FileLineSource, type FileSourceOptions } from '../connectors/file-source.js';
 import { GeneratorSource, type GeneratorOptions } from '../connectors/generator-source.js';
 import type { ReplayableSource } from '../connectors/source.js';
-import { TransactionalFileSink, type TransactionalFileSinkOptions } from '../connectors/transactional-file-sink.js';
+import {
+  decodePendingTransactions,
+  encodePendingTransactions,
+  TransactionalFileSink,
+  type TransactionalFileSinkOptions,
+} from '../connectors/transactional-file-sink.js';
 
 /** Which sink subtask a writer is created for. */
 export interface SinkContext {
   readonly subtaskIndex: number;
   readonly parallelism: number;
+  /**
+   * The job checkpoints: output becomes visible on `notifyCheckpointComplete` (the final checkpoint,
+   * taken when every source ended, commits the last of it). Without checkpoints a transactional sink
+   * commits everything in `finish`.
+   */
+  readonly checkpointing: boolean;
 }
 
 /**
  * A sink as the executor drives it. Methods may return a Promise (file I/O): the subtask then takes no
- * input until it settles, so a slow sink backpressures its upstream instead of buffering.
+ * input until it settles, so a slow sink backpressures its upstream instead of buffering. Calls never
+ * overlap and come in order: `open`, then `write`s interleaved with `snapshotState` (at each barrier,
+ * after the records before it) and `notifyCheckpointComplete`, then `finish`, then `close`.
  */
 export interface SinkWriter<T> {
-  /** Called once before the first write. */
-  open?(): void | Promise<void>;
+  /**
+   * Called once before the first write, with this subtask's state from the restored checkpoint (empty
+   * on a fresh start): a transactional sink commits the transactions recorded there and aborts others.
+   */
+  open?(restoredState: readonly Uint8Array[]): void | Promise<void>;
   /** One batch of records, in input order. */
   write(batch: readonly T[]): void | Promise<void>;
+  /**
+   * At barrier `checkpointId` (two-phase commit's pre-commit): make what was written so far durable and
+   * pending, and return the state to keep in the checkpoint (undefined: nothing to keep).
+   */
+  snapshotState?(checkpointId: number): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Checkpoint `checkpointId` is durable: commit what was pre-committed up to it. */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   /** The sink's input ended and every record was written: make the output final. */
   finish?(): void | Promise<void>;
   /** Releases resources; called after `finish` and also after a failure (then without `finish`). */
@@ -104,22 +127,30 @@ export class ConnectorRegistry {
 }
 
 /**
- * The checkpoint id under which {@link transactionalFileSinkWriter} commits at end of input. Real
- * checkpoint ids start at 1, so 0 cannot collide with one; once checkpoints exist, the final commit
- * becomes the last checkpoint's and this goes away.
+ * The transaction id under which {@link transactionalFileSinkWriter} commits at end of input when the
+ * job runs without checkpoints. Real checkpoint ids start at 1, so 0 cannot collide with one.
  */
 export const END_OF_INPUT_TRANSACTION_ID = 0;
 
 /**
- * Drives a {@link TransactionalFileSink} without checkpoints: everything is one transaction,
- * pre-committed and committed when the input ends, so output appears only for a completed run.
+ * Drives a {@link TransactionalFileSink}: pre-commit at each barrier (the pending descriptors are the
+ * checkpointed state), commit on completion, recover from the restored descriptors. Without
+ * checkpoints everything is one transaction committed when the input ends, so output appears only
+ * for a completed run.
  */
-export function transactionalFileSinkWriter<T>(options: TransactionalFileSinkOptions<T>): SinkWriter<T> {
+export function transactionalFileSinkWriter<T>(options: TransactionalFileSinkOptions<T>, checkpointing: boolean): SinkWriter<T> {
   const sink = new TransactionalFileSink<T>(options);
   return {
-    open: () => sink.recover([]),
+    open: (restored) => sink.recover(restored.flatMap((bytes) => decodePendingTransactions(bytes))),
     write: (batch) => sink.write(batch),
-    finish: async () => sink.commit(await sink.preCommit(END_OF_INPUT_TRANSACTION_ID)),
+    snapshotState: async (checkpointId) => {
+      await sink.preCommit(checkpointId);
+      return encodePendingTransactions(sink.pending());
+    },
+    notifyCheckpointComplete: (checkpointId) => sink.notifyCheckpointComplete(checkpointId),
+    finish: async () => {
+      if (!checkpointing) await sink.commit(await sink.preCommit(END_OF_INPUT_TRANSACTION_ID));
+    },
     close: () => sink.close(),
   };
 }
@@ -152,12 +183,7 @@ export function defaultConnectorRegistry(): ConnectorRegistry {
       if (!(p instanceof CollectSink)) {
         throw new ConnectorConfigError(`${COLLECT_SINK_KIND} payload must be a CollectSink (use collectSink.spec())`);
       }
-      const target = p as CollectSink<unknown>;
-      const writer: SinkWriter<unknown> = {
-        write: (batch) => target.write(ctx.subtaskIndex, batch),
-        finish: () => target.finish(ctx.subtaskIndex),
-      };
-      return target.maxRecordsPerStep === undefined ? writer : { ...writer, maxRecordsPerStep: target.maxRecordsPerStep };
+      return (p as CollectSink<unknown>).writer(ctx.subtaskIndex, ctx.checkpointing);
     })
     .registerSink('transactional-file', (p, ctx) => {
       const o = objectPayload('transactional-file', p, '{ dir, encode? }');
@@ -166,10 +192,13 @@ export function defaultConnectorRegistry(): ConnectorRegistry {
       if (encode !== undefined && typeof encode !== 'function') {
         throw new ConnectorConfigError(`transactional-file payload 'encode' must be a function`);
       }
-      return transactionalFileSinkWriter<unknown>({
-        dir: o.dir,
-        subtaskIndex: ctx.subtaskIndex,
-        ...(encode === undefined ? {} : { encode: encode as (r: unknown) => string }),
-      });
+      return transactionalFileSinkWriter<unknown>(
+        {
+          dir: o.dir,
+          subtaskIndex: ctx.subtaskIndex,
+          ...(encode === undefined ? {} : { encode: encode as (r: unknown) => string }),
+        },
+        ctx.checkpointing,
+      );
     });
 }

@@ -1,25 +1,23 @@
 /**
- * Runs a job in this process on one thread: every subtask of the execution plan becomes a
- * {@link SubtaskRunner}, channels between them are bounded {@link Channel}s, and a cooperative
- * scheduler gives each runnable subtask a bounded step per round, yielding to the event loop
- * (setImmediate) between rounds so timers and I/O still run. No per-record Promise anywhere.
- *
- * No checkpoints yet: a failure rejects the run (restart strategies come with recovery).
+ * Runs a job in this process on one thread (see execution-attempt.ts for the scheduling), with
+ * Flink's fault tolerance around it: when checkpointing is enabled (a checkpoint directory or
+ * storage), a {@link CheckpointCoordinator} takes periodic checkpoints, every attempt starts from the
+ * latest completed checkpoint, and a failed attempt is restarted per the job's restart strategy.
  */
 import { StreamEnvironment } from '../api/environment.js';
 import type { LogicalGraph, LogicalNode, LogicalOperatorKind } from '../api/logical-graph.js';
-import { toJobGraph } from '../graph/job-graph.js';
-import { createRouter } from '../graph/partitioners.js';
-import { expandSubtasks, type ExecutionEdge } from '../graph/subtasks.js';
-import type { Key } from '../state/types.js';
-import type { ReplayableSource } from '../connectors/source.js';
-import type { CheckpointStorage } from '../storage/checkpoint-store.js';
-import { Channel } from './channel.js';
-import type { JobListener } from './job-listener.js';
-import { defaultConnectorRegistry, type ConnectorRegistry, type SinkWriter } from './connector-registry.js';
-import { buildOperatorChain, type OperatorChain } from './operator-chain.js';
-import { OutputGate } from './output-gate.js';
-import { SubtaskRunner, type SubtaskInput } from './subtask-runner.js';
+import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
+import { createRestartStrategy } from '../checkpoint/restart-strategy.js';
+import { jobDirectory } from '../storage/checkpoint-layout.js';
+import { FsCheckpointStorage, type CheckpointStorage } from '../storage/checkpoint-store.js';
+import { createCodec, type Codec } from '../storage/codec.js';
+import { recoverLatestCheckpoint, type RecoveredCheckpoint } from './checkpoint-recovery.js';
+import { defaultConnectorRegistry, type ConnectorRegistry } from './connector-registry.js';
+import { JobExecutionError, runAttempt, type AttemptCheckpointing, type DeployedChain } from './execution-attempt.js';
+import { notifyListener, type JobListener } from './job-listener.js';
+import type { FaultInjector } from './subtask-snapshotter.js';
+
+export { JobExecutionError } from './execution-attempt.js';
 
 /** Tuning and wiring of one run; every field has a default. */
 export interface LocalExecutorOptions {
@@ -54,9 +52,13 @@ export interface LocalExecutorOptions {
   readonly listener?: JobListener;
   /** How often `listener.onProgress` is called, ms. Default 1000. */
   readonly progressIntervalMs?: number;
+  /** Uniform [0, 1) for the restart strategy's jitter. Default Math.random. */
+  readonly random?: () => number;
+  /** Test hook: throws at named points of a checkpoint to simulate failures there. */
+  readonly faults?: FaultInjector;
 }
 
-/** Statistics of one operator, summed over its subtasks. */
+/** Statistics of one operator, summed over its subtasks (of the last attempt). */
 export interface OperatorRunStats {
   readonly id: number;
   readonly name: string;
@@ -73,44 +75,46 @@ export interface OperatorRunStats {
 export interface RunStats {
   readonly jobName: string;
   readonly durationMs: number;
-  /** Scheduler rounds (one step offered to every unfinished subtask). */
+  /** Execution attempts: 1 plus the restarts. */
+  readonly attempts: number;
+  /** Checkpoint restored by the first attempt, if any. */
+  readonly restoredCheckpointId: number | undefined;
+  /** Checkpoints completed during the run. */
+  readonly completedCheckpoints: number;
+  /** Scheduler rounds of the last attempt (one step offered to every unfinished subtask). */
   readonly rounds: number;
   readonly subtasks: number;
   readonly channels: number;
-  /** Peak of the records queued in all channels together, sampled after every step. */
+  /** Peak of the records queued in all channels together, sampled after every step (last attempt). */
   readonly maxQueuedRecords: number;
-  /** Peak of the records queued in any single channel. */
+  /** Peak of the records queued in any single channel (last attempt). */
   readonly maxQueuedRecordsPerChannel: number;
   /** In logical node id order. */
   readonly operators: readonly OperatorRunStats[];
 }
 
-/**
- * A subtask failed; `cause` is the original error (with the user's stack), `subtaskId` says where.
- * Restart strategies will catch this to decide on a restart.
- */
-export class JobExecutionError extends Error {
-  constructor(
-    readonly subtaskId: string,
-    readonly taskName: string,
-    cause: unknown,
-  ) {
-    super(`task '${taskName}' (subtask ${subtaskId}) failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'JobExecutionError';
-  }
-}
-
-const DEFAULTS = { channelCapacity: 1024, batchSize: 64, stepBudget: 512 };
-/** How long to sleep when only idle sources (nothing to poll) are left, so an idle job does not spin. */
-const IDLE_SLEEP_MS = 1;
+const DEFAULTS = { channelCapacity: 1024, batchSize: 64, stepBudget: 512, progressIntervalMs: 1000 };
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   return v;
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Sleeps `ms`, or rejects with the signal's reason as soon as it aborts. */
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /**
  * The single-threaded executor.
@@ -120,85 +124,163 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * env.source({ kind: 'file-lines', payload: { path } }, { uid: 'in' })
  *   .flatMap((l) => l.split(' ')).keyBy((w) => w).process(counter, { uid: 'count' })
  *   .sink(out.spec(), { uid: 'out' });
- * const stats = await new LocalExecutor().run(env);
+ * const stats = await new LocalExecutor().run(env, { checkpointDir: './checkpoints' });
  */
 export class LocalExecutor {
   constructor(private readonly defaults: LocalExecutorOptions = {}) {}
 
-  /** Builds, deploys and runs the job to the end of its (bounded) input; resolves with statistics. */
+  /**
+   * Builds, deploys and runs the job to the end of its (bounded) input; resolves with statistics.
+   * With checkpointing, a failure restarts the job from the latest completed checkpoint per its
+   * restart strategy; once the strategy gives up, rejects with a {@link JobExecutionError} carrying
+   * the user's error. Without checkpointing a failure rejects at once (a restart would replay from
+   * empty state).
+   */
   async run(job: StreamEnvironment | LogicalGraph, options: LocalExecutorOptions = {}): Promise<RunStats> {
     const o = { ...this.defaults, ...options };
     const graph = job instanceof StreamEnvironment ? job.build() : job;
     const channelCapacity = positiveInt('channelCapacity', o.channelCapacity ?? DEFAULTS.channelCapacity);
     const batchSize = positiveInt('batchSize', o.batchSize ?? DEFAULTS.batchSize);
     const stepBudget = positiveInt('stepBudget', o.stepBudget ?? DEFAULTS.stepBudget);
+    const progressIntervalMs = positiveInt('progressIntervalMs', o.progressIntervalMs ?? DEFAULTS.progressIntervalMs);
     const connectors = o.connectors ?? defaultConnectorRegistry();
     const clock = o.clock ?? Date.now;
     const signal = o.signal;
     signal?.throwIfAborted();
-
-    const deployment = deploy(graph, { channelCapacity, batchSize, connectors, clock });
-    const { runners, channels } = deployment;
-    const start = performance.now();
-    let rounds = 0;
-    let maxQueued = 0;
-    let maxPerChannel = 0;
-    let failed = true;
-    try {
-      await deployment.open();
-      for (;;) {
-        signal?.throwIfAborted();
-        rounds++;
-        let progressed = false;
-        let unfinished = 0;
-        for (const r of runners) {
-          if (r.finished) continue;
-          try {
-            progressed = r.step(stepBudget) || progressed;
-          } catch (e) {
-            throw new JobExecutionError(r.id, r.parts.name, e);
-          }
-          if (!r.finished) unfinished++;
-          let total = 0;
-          for (const ch of channels) {
-            const q = ch.queuedRecords;
-            total += q;
-            if (q > maxPerChannel) maxPerChannel = q;
-          }
-          if (total > maxQueued) maxQueued = total;
-        }
-        for (const r of runners) {
-          if (r.failure !== undefined) throw new JobExecutionError(r.id, r.parts.name, r.failure.error);
-        }
-        if (unfinished === 0) break;
-        if (progressed) {
-          await yieldToEventLoop();
-          continue;
-        }
-        const pending = runners.flatMap((r) => (r.pending === undefined ? [] : [r.pending]));
-        if (pending.length > 0) await Promise.race(pending);
-        else if (runners.some((r) => r.idle && r.state === 'running')) await sleep(IDLE_SLEEP_MS);
-        else throw new Error(`internal: no subtask can make progress (${unfinished} unfinished)`);
+    const settings = graph.settings;
+    const jobId = o.jobId ?? settings.jobName;
+    const storage = o.checkpointStorage ?? (o.checkpointDir === undefined ? undefined : new FsCheckpointStorage(jobDirectory(o.checkpointDir, jobId)));
+    let codec: Codec | undefined;
+    if (storage !== undefined) {
+      try {
+        codec = createCodec(settings.checkpoint.compression.codec, settings.checkpoint.compression.level);
+      } catch (e) {
+        throw new RangeError(`checkpoint.compression: ${(e as Error).message}`, { cause: e });
       }
-      failed = false;
-    } finally {
-      await deployment.close(failed);
+      await checkWritable(storage, o.checkpointDir ?? 'checkpointStorage');
     }
-
-    return {
-      jobName: graph.settings.jobName,
-      durationMs: performance.now() - start,
-      rounds,
-      subtasks: runners.length,
-      channels: channels.length,
-      maxQueuedRecords: maxQueued,
-      maxQueuedRecordsPerChannel: maxPerChannel,
-      operators: graph.nodes.map((node) => operatorStats(node, deployment.chains)),
-    };
+    const stateful = statefulOperators(graph);
+    const restart = createRestartStrategy(settings.restartStrategy, o.random === undefined ? {} : { random: o.random });
+    const runStartedAt = performance.now();
+    let coordinator: CheckpointCoordinator | undefined;
+    let firstRestored: number | undefined;
+    for (let attempt = 1; ; attempt++) {
+      let checkpointing: AttemptCheckpointing | undefined;
+      if (storage !== undefined && codec !== undefined) {
+        const restored = await recoverLatestCheckpoint(storage, {
+          jobId,
+          operators: stateful,
+          allowEmpty: o.allowEmptyRestore === true,
+          cleanUp: { retainCount: settings.checkpoint.retainedCheckpoints },
+        });
+        if (attempt === 1) firstRestored = restored.checkpointId;
+        notifyListener(o.listener?.onRestored, { attempt, checkpointId: restored.checkpointId, rejected: restored.rejected });
+        coordinator ??= newCoordinator(graph, storage, jobId, restored, o);
+        checkpointing = { coordinator, storage, codec, restored, faults: o.faults };
+      }
+      try {
+        const stats = await runAttempt(graph, {
+          channelCapacity,
+          batchSize,
+          stepBudget,
+          connectors,
+          clock,
+          signal,
+          checkpointing,
+          listener: o.listener,
+          progressIntervalMs,
+          runStartedAt,
+          onRunning: () => restart.onRunning(performance.now()),
+        });
+        return {
+          jobName: settings.jobName,
+          durationMs: performance.now() - runStartedAt,
+          attempts: attempt,
+          restoredCheckpointId: firstRestored,
+          completedCheckpoints: coordinator?.numCompleted ?? 0,
+          rounds: stats.rounds,
+          subtasks: stats.subtasks,
+          channels: stats.channels,
+          maxQueuedRecords: stats.maxQueuedRecords,
+          maxQueuedRecordsPerChannel: stats.maxQueuedRecordsPerChannel,
+          operators: graph.nodes.map((node) => operatorStats(node, stats.chains)),
+        };
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (storage === undefined) throw error;
+        const decision = restart.onFailure(performance.now());
+        if (!decision.restart) throw withoutRestart(error, decision.reason);
+        notifyListener(o.listener?.onRestart, { attempt: attempt + 1, delayMs: decision.delayMs, error });
+        await abortableSleep(decision.delayMs, signal);
+      }
+    }
   }
 }
 
-function operatorStats(node: LogicalNode, chains: readonly { vertexId: number; index: number; chain: OperatorChain }[]): OperatorRunStats {
+/** The final error once the restart strategy gave up: the task's error, saying why it stays failed. */
+function withoutRestart(error: unknown, reason: string): unknown {
+  if (error instanceof JobExecutionError) return new JobExecutionError(error.subtaskId, error.taskName, error.cause, reason);
+  if (error instanceof Error) {
+    error.message += ` (${reason})`;
+    return error;
+  }
+  return new Error(`${String(error)} (${reason})`, { cause: error });
+}
+
+/** Every operator with state and its parallelism: what each checkpoint waits for. */
+function statefulOperators(graph: LogicalGraph): Array<{ uid: string; parallelism: number }> {
+  const out: Array<{ uid: string; parallelism: number }> = [];
+  for (const n of graph.nodes) {
+    if ((n.kind === 'source' || n.kind === 'sink' || n.kind === 'keyedProcess') && n.uid !== undefined) {
+      out.push({ uid: n.uid, parallelism: n.parallelism });
+    }
+  }
+  return out;
+}
+
+function newCoordinator(
+  graph: LogicalGraph,
+  storage: CheckpointStorage,
+  jobId: string,
+  restored: RecoveredCheckpoint,
+  o: LocalExecutorOptions,
+): CheckpointCoordinator {
+  return new CheckpointCoordinator({
+    storage,
+    settings: graph.settings.checkpoint,
+    jobId,
+    maxParallelism: graph.settings.maxParallelism,
+    operators: statefulOperators(graph),
+    firstCheckpointId: restored.nextCheckpointId,
+    retained: restored.retained,
+    clock: () => performance.now(),
+    onCompleted: (info) => notifyListener(o.listener?.onCheckpointCompleted, info),
+    onFailed: (info) =>
+      notifyListener(o.listener?.onCheckpointFailed, {
+        checkpointId: info.checkpointId,
+        reason: info.error.reason,
+        message: info.error.message,
+        consecutiveFailures: info.consecutiveFailures,
+      }),
+    ...(o.faults === undefined ? {} : { faults: o.faults }),
+  });
+}
+
+/**
+ * Fails before the job starts when the checkpoint location cannot be written, naming the setting,
+ * rather than at the first checkpoint a second later.
+ */
+async function checkWritable(storage: CheckpointStorage, where: string): Promise<void> {
+  const probe = `.weir-write-probe-${process.pid}`;
+  try {
+    await storage.writeAtomically(`${probe}/probe`, new Uint8Array([1]));
+    await storage.delete(probe);
+  } catch (e) {
+    throw new Error(`checkpointDir: cannot write checkpoints to ${where}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function operatorStats(node: LogicalNode, chains: readonly DeployedChain[]): OperatorRunStats {
   let vertexId = -1;
   const perSubtask: number[] = [];
   for (const c of chains) {
@@ -215,173 +297,5 @@ function operatorStats(node: LogicalNode, chains: readonly { vertexId: number; i
     vertexId,
     records: recordsPerSubtask.reduce((a, b) => a + b, 0),
     recordsPerSubtask,
-  };
-}
-
-interface DeployOptions {
-  readonly channelCapacity: number;
-  readonly batchSize: number;
-  readonly connectors: ConnectorRegistry;
-  readonly clock: () => number;
-}
-
-interface Deployment {
-  readonly runners: readonly SubtaskRunner[];
-  readonly channels: readonly Channel<unknown>[];
-  readonly chains: readonly { vertexId: number; index: number; chain: OperatorChain }[];
-  /** Opens sources and sinks (sinks may do I/O). */
-  open(): Promise<void>;
-  /** Releases every connector and chain; on failure, errors while closing are dropped (the run already failed). */
-  close(failed: boolean): Promise<void>;
-}
-
-/**
- * Instantiates every subtask: channels per execution edge, then per subtask its inputs, output gates,
- * chain and connectors. Everything is created before anything runs, so a bad spec fails the run
- * before any record moves.
- */
-function deploy(graph: LogicalGraph, opts: DeployOptions): Deployment {
-  const jobGraph = toJobGraph(graph);
-  const plan = expandSubtasks(jobGraph);
-  const { maxParallelism } = plan;
-  const nodeById = (id: number): LogicalNode => {
-    const n = graph.nodes[id];
-    if (n === undefined) throw new Error(`internal: logical graph has no node #${id}`);
-    return n;
-  };
-  const keySelectorOf = (edge: ExecutionEdge): ((r: unknown) => Key) | undefined => {
-    if (edge.partitioner !== 'hash') return undefined;
-    const jobEdge = jobGraph.edges[edge.jobEdgeId];
-    const sel = jobEdge === undefined ? undefined : graph.edges[jobEdge.logicalEdgeId]?.keySelector;
-    if (sel === undefined) throw new Error(`internal: hash edge ${edge.jobEdgeId} has no key selector`);
-    return sel;
-  };
-
-  /** edge id → `from` → channels by `to` (sparse for forward edges). */
-  const channelsByEdge = new Map<number, Map<number, Channel<unknown>[]>>();
-  const allChannels: Channel<unknown>[] = [];
-  for (const edge of plan.edges) {
-    const byFrom = new Map<number, Channel<unknown>[]>();
-    for (const c of edge.channels) {
-      const ch = new Channel<unknown>(opts.channelCapacity);
-      allChannels.push(ch);
-      let list = byFrom.get(c.from);
-      if (list === undefined) byFrom.set(c.from, (list = []));
-      list[c.to] = ch;
-    }
-    channelsByEdge.set(edge.jobEdgeId, byFrom);
-  }
-
-  const runners: SubtaskRunner[] = [];
-  const chains: { vertexId: number; index: number; chain: OperatorChain }[] = [];
-  const sources: ReplayableSource<unknown>[] = [];
-  const sinks: SinkWriter<unknown>[] = [];
-  const opens: Array<() => void | Promise<void>> = [];
-  try {
-    for (const desc of plan.subtasks) {
-      const vertex = jobGraph.vertices[desc.vertexId];
-      if (vertex === undefined) throw new Error(`internal: no vertex ${desc.vertexId}`);
-      const nodes = vertex.operatorIds.map(nodeById);
-      const headNode = nodes[0]!;
-      const tailNode = nodes[nodes.length - 1]!;
-
-      const gates: OutputGate[] = [];
-      for (const edge of plan.edges) {
-        if (edge.sourceVertex !== desc.vertexId) continue;
-        const downstream = jobGraph.vertices[edge.targetVertex]?.parallelism ?? 0;
-        const list = channelsByEdge.get(edge.jobEdgeId)?.get(desc.index) ?? [];
-        const sel = keySelectorOf(edge);
-        const router = createRouter({
-          partitioner: edge.partitioner,
-          upstreamIndex: desc.index,
-          downstreamParallelism: downstream,
-          maxParallelism,
-          ...(sel === undefined ? {} : { keySelector: sel }),
-        });
-        gates.push(new OutputGate(Array.from({ length: downstream }, (_, i) => list[i]), router, opts.batchSize));
-      }
-
-      const inputs: SubtaskInput[] = [];
-      for (const edge of plan.edges) {
-        if (edge.targetVertex !== desc.vertexId) continue;
-        const keySelector = keySelectorOf(edge);
-        for (const [, list] of channelsByEdge.get(edge.jobEdgeId) ?? []) {
-          const ch = list[desc.index];
-          if (ch !== undefined) inputs.push({ channel: ch, keySelector });
-        }
-      }
-
-      const sinkBuffer = { records: [] as unknown[] };
-      const tail =
-        tailNode.kind === 'sink'
-          ? (r: unknown) => {
-              sinkBuffer.records.push(r);
-            }
-          : gates.length === 1
-            ? (r: unknown) => gates[0]!.emit(r)
-            : (r: unknown) => {
-                for (const g of gates) g.emit(r);
-              };
-      const chain = buildOperatorChain(nodes, tail, {
-        subtaskIndex: desc.index,
-        parallelism: desc.parallelism,
-        maxParallelism,
-        stateBackend: graph.settings.stateBackend,
-        keyGroupRange: desc.keyGroupRange,
-        clock: opts.clock,
-        incremental: graph.settings.checkpoint.incremental,
-      });
-      chains.push({ vertexId: desc.vertexId, index: desc.index, chain });
-
-      let source: ReplayableSource<unknown> | undefined;
-      if (headNode.kind === 'source') {
-        const s = opts.connectors.createSource(headNode.source);
-        sources.push(s);
-        source = s;
-        opens.push(() => s.open(desc.index, desc.parallelism));
-      }
-      let sink: SinkWriter<unknown> | undefined;
-      if (tailNode.kind === 'sink') {
-        const w = opts.connectors.createSink(tailNode.sink, { subtaskIndex: desc.index, parallelism: desc.parallelism });
-        sinks.push(w);
-        sink = w;
-        opens.push(() => w.open?.());
-      }
-      runners.push(
-        new SubtaskRunner({ descriptor: desc, name: vertex.name, chain, gates, inputs, source, sink, sinkBuffer, sourceBatchSize: opts.batchSize }),
-      );
-    }
-  } catch (e) {
-    for (const c of chains) {
-      try {
-        c.chain.close();
-      } catch {
-        // The deployment error is the one to report.
-      }
-    }
-    throw e;
-  }
-
-  return {
-    runners,
-    channels: allChannels,
-    chains,
-    async open() {
-      for (const open of opens) await open();
-    },
-    async close(failed) {
-      let first: { error: unknown } | undefined;
-      const attempt = async (f: () => unknown): Promise<void> => {
-        try {
-          await f();
-        } catch (error) {
-          first ??= { error };
-        }
-      };
-      for (const s of sources) await attempt(() => s.close());
-      for (const w of sinks) await attempt(() => w.close?.());
-      for (const c of chains) await attempt(() => c.chain.close());
-      if (first !== undefined && !failed) throw first.error;
-    },
   };
 }

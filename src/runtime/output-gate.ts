@@ -5,8 +5,8 @@
  * a Promise.
  */
 import type { RecordRouter } from '../graph/partitioners.js';
-import { END_OF_STREAM } from './channel-events.js';
-import { OfferResult, type Channel } from './channel.js';
+import { END_OF_STREAM, type BarrierEvent } from './channel-events.js';
+import { isRecordBatch, OfferResult, type Channel, type ChannelItem } from './channel.js';
 
 /**
  * Batches and routes one subtask's output on one job edge.
@@ -20,8 +20,11 @@ import { OfferResult, type Channel } from './channel.js';
 export class OutputGate {
   /** Per downstream index: the batch being filled; never longer than `batchSize`. */
   private readonly building: unknown[][];
-  /** Per downstream index: batches the channel refused, oldest first; they go before anything newer. */
-  private readonly refused: unknown[][][];
+  /**
+   * Per downstream index: batches the channel refused, oldest first, and barriers emitted behind them
+   * (a barrier must not overtake the records before it); they go before anything newer.
+   */
+  private readonly refused: ChannelItem<unknown>[][];
   /** Number of downstream indices whose `refused` queue is non-empty. */
   private blockedChannels = 0;
 
@@ -79,13 +82,35 @@ export class OutputGate {
       const q = this.refused[t];
       if (q === undefined || q.length === 0) continue;
       const ch = this.channel(t);
-      while (q.length > 0 && ch.writable) {
-        ch.offer(q.shift()!);
+      while (q.length > 0) {
+        const item = q[0]!;
+        if (isRecordBatch(item)) {
+          if (!ch.writable) break;
+          ch.offer(item);
+        } else {
+          ch.offerEvent(item);
+        }
+        q.shift();
         moved = true;
       }
       if (q.length === 0) this.blockedChannels -= 1;
     }
     return moved;
+  }
+
+  /**
+   * Sends a checkpoint barrier on every channel, behind every record emitted before it (partial
+   * batches are flushed first; behind refused batches it waits in their queue). Never blocks.
+   */
+  emitBarrier(barrier: BarrierEvent): void {
+    this.flush();
+    for (let t = 0; t < this.channels.length; t++) {
+      const ch = this.channels[t];
+      if (ch === undefined) continue;
+      const q = this.refused[t]!;
+      if (q.length === 0) ch.offerEvent(barrier);
+      else q.push(barrier);
+    }
   }
 
   /** Ends every channel; only once {@link drained}, since the event must follow the last record. */

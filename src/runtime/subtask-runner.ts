@@ -4,17 +4,27 @@
  * poll their input channels round-robin. Nothing here awaits; async sink I/O parks the subtask
  * (`pending`) until it settles, which backpressures its inputs like a full channel would.
  *
- * Checkpoints plug in at two marked places: a source task emits a barrier between two `pollBatch`
- * calls, and an input task meets barriers in {@link SubtaskRunner.pollNextInput}, where a barrier
- * aligner decides which channels stay blocked.
+ * Checkpoints: a source task takes its snapshot and emits the barrier when the scheduler calls
+ * {@link SubtaskRunner.triggerCheckpoint}, which is always between two `pollBatch` calls; an input task
+ * meets barriers in its input channels and a {@link BarrierAligner} decides which channels stay blocked
+ * (exactly-once) and when every channel delivered the barrier. At that moment the subtask snapshots
+ * (keyed state synchronously, the rest asynchronously), asks its sink to pre-commit, and forwards the
+ * barrier behind every record emitted before it.
+ *
+ * Sink calls go through one queue (`pending` is its tail), so a write, a pre-commit, a commit and the
+ * final `finish` never overlap and always run in the order the records and barriers arrived.
  */
 import type { SubtaskDescriptor } from '../graph/subtasks.js';
 import type { Key } from '../state/types.js';
 import type { ReplayableSource } from '../connectors/source.js';
+import type { CheckpointingMode } from '../checkpoint/checkpoint-settings.js';
+import { BarrierAligner, AlignmentAbortReason, type AlignerEvent } from './barrier-aligner.js';
+import { barrier as makeBarrier, type BarrierEvent } from './channel-events.js';
 import { isRecordBatch, type Channel } from './channel.js';
 import type { SinkWriter } from './connector-registry.js';
 import type { OperatorChain } from './operator-chain.js';
 import type { OutputGate } from './output-gate.js';
+import type { FaultInjector, OperatorStateCapture, SubtaskSnapshotter } from './subtask-snapshotter.js';
 
 /** One input channel of a subtask, with the key selector of its edge when that edge is hash-partitioned. */
 export interface SubtaskInput {
@@ -22,8 +32,27 @@ export interface SubtaskInput {
   readonly keySelector: ((record: unknown) => Key) | undefined;
 }
 
-/** Lifecycle: `running` takes records; `ending` drains outputs and finishes the sink; `finished` sent end-of-stream. */
-export type SubtaskState = 'running' | 'ending' | 'finished';
+/**
+ * Lifecycle: `running` takes records; `awaiting-final` is a source whose split ended in a checkpointed
+ * job, waiting for the final checkpoint to complete (so the sinks commit the last output before
+ * end-of-stream); `ending` drains outputs and finishes the sink; `finished` sent end-of-stream.
+ */
+export type SubtaskState = 'running' | 'awaiting-final' | 'ending' | 'finished';
+
+/** How a subtask takes part in checkpoints; absent when the job runs without them. */
+export interface SubtaskCheckpointing {
+  readonly mode: CheckpointingMode;
+  readonly snapshotter: SubtaskSnapshotter;
+  /** Uid of the chain's source operator (its position is operator state), if it has one. */
+  readonly sourceUid: string | undefined;
+  /** Uid of the chain's sink operator, if it has one. */
+  readonly sinkUid: string | undefined;
+  /** Monotonic clock for alignment durations. */
+  readonly now: () => number;
+  /** An alignment learned that a checkpoint can never complete here (a newer barrier overtook it). */
+  readonly onAlignmentAborted: (checkpointId: number, reason: AlignmentAbortReason) => void;
+  readonly faults: FaultInjector | undefined;
+}
 
 /** Everything a runner drives; built by the executor. */
 export interface SubtaskParts {
@@ -39,6 +68,9 @@ export interface SubtaskParts {
   readonly sinkBuffer: { records: unknown[] };
   /** Largest batch requested from a source per `pollBatch`. */
   readonly sourceBatchSize: number;
+  /** Processing time, for the chain's timers. */
+  readonly clock: () => number;
+  readonly checkpoints: SubtaskCheckpointing | undefined;
 }
 
 function isPromise(v: unknown): v is Promise<void> {
@@ -62,9 +94,16 @@ export class SubtaskRunner {
   /** Batch being consumed and how far; kept across steps so a step budget can stop mid-batch. */
   private current: { batch: unknown[]; pos: number; input: SubtaskInput } | undefined;
   private sinkFinished = false;
+  /** Present for input tasks of a checkpointed job. */
+  private readonly aligner: BarrierAligner | undefined;
+  /** Whether the chain has keyed operators (only those can have timers). */
+  private readonly hasTimers: boolean;
 
   constructor(readonly parts: SubtaskParts) {
     this.liveInputs = parts.inputs.length;
+    const cp = parts.checkpoints;
+    this.aligner = cp !== undefined && parts.inputs.length > 0 ? new BarrierAligner(parts.inputs.length, cp.mode) : undefined;
+    this.hasTimers = parts.chain.keyed.length > 0;
   }
 
   /** Sent end-of-stream on every output: nothing left to do. A getter so callers re-read it after `step`. */
@@ -87,6 +126,15 @@ export class SubtaskRunner {
     let progressed = false;
     for (const g of this.parts.gates) progressed = g.retry() || progressed;
     if (this.state === 'ending') return this.finishStep() || progressed;
+    if (this.state === 'awaiting-final') {
+      this.idle = true;
+      return progressed;
+    }
+    if (this.hasTimers && this.parts.chain.fireTimers(this.parts.clock()) > 0) {
+      progressed = true;
+      for (const g of this.parts.gates) g.flush();
+      this.writeSinkBuffer();
+    }
     if (this.outputBlocked()) return progressed;
 
     const cap = Math.min(budget, this.parts.sink?.maxRecordsPerStep ?? budget);
@@ -95,11 +143,80 @@ export class SubtaskRunner {
     for (const g of this.parts.gates) g.flush();
     this.writeSinkBuffer();
     if (done.ended) {
+      if (this.parts.source !== undefined && this.parts.checkpoints !== undefined) {
+        // The sinks commit on checkpoint completion: the last records need one more checkpoint.
+        this.state = 'awaiting-final';
+        this.idle = true;
+        return true;
+      }
       this.state = 'ending';
       this.finishStep();
       return true;
     }
     return progressed;
+  }
+
+  /**
+   * Source tasks: takes this subtask's snapshot for `checkpointId` and emits the barrier. Called by the
+   * scheduler between steps, so between two `pollBatch` calls by construction.
+   */
+  triggerCheckpoint(checkpointId: number): void {
+    if (this.state !== 'running' && this.state !== 'awaiting-final') return;
+    this.checkpoint(makeBarrier(checkpointId), 0);
+  }
+
+  /** The checkpoint is durable: sinks commit, and a source waiting for the final checkpoint may end. */
+  notifyCheckpointComplete(checkpointId: number, final: boolean): void {
+    const sink = this.parts.sink;
+    if (sink?.notifyCheckpointComplete !== undefined) {
+      const faults = this.parts.checkpoints?.faults;
+      this.enqueueSinkCall(() => {
+        faults?.('sink-commit', checkpointId, this.parts.descriptor.index);
+        return sink.notifyCheckpointComplete!(checkpointId);
+      });
+    }
+    if (final && this.state === 'awaiting-final') {
+      this.state = 'ending';
+      this.idle = false;
+    }
+  }
+
+  /** The coordinator aborted `checkpointId`: stop aligning it and forget chains built on it. */
+  abortCheckpoint(checkpointId: number): void {
+    this.aligner?.onCancel(checkpointId);
+    this.parts.checkpoints?.snapshotter.onAborted(checkpointId);
+  }
+
+  /**
+   * The snapshot at a barrier: flush what belongs before it into the sink queue, ask the sink to
+   * pre-commit, snapshot keyed state and the source position synchronously, then forward the barrier.
+   */
+  private checkpoint(barrier: BarrierEvent, alignmentMs: number): void {
+    const cp = this.parts.checkpoints;
+    if (cp === undefined) throw new Error('internal: a barrier reached a subtask of a job without checkpoints');
+    const id = barrier.checkpointId;
+    const captures: OperatorStateCapture[] = [];
+    const source = this.parts.source;
+    if (source !== undefined && cp.sourceUid !== undefined) captures.push({ uid: cp.sourceUid, bytes: source.snapshotPosition() });
+    const sink = this.parts.sink;
+    if (sink !== undefined && cp.sinkUid !== undefined) {
+      this.writeSinkBuffer();
+      const index = this.parts.descriptor.index;
+      const state = this.enqueueSinkCall(() => {
+        cp.faults?.('sink-pre-commit', id, index);
+        return sink.snapshotState?.(id);
+      });
+      captures.push({ uid: cp.sinkUid, bytes: state });
+    }
+    cp.snapshotter.snapshot(id, captures, alignmentMs);
+    for (const g of this.parts.gates) g.emitBarrier(barrier);
+  }
+
+  private onAlignerEvents(events: readonly AlignerEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind === 'snapshot-and-forward') this.checkpoint(ev.barrier, ev.alignmentDurationMs);
+      else this.parts.checkpoints?.onAlignmentAborted(ev.checkpointId, ev.reason);
+    }
   }
 
   private outputBlocked(): boolean {
@@ -153,11 +270,14 @@ export class SubtaskRunner {
   /** The next record batch, round-robin over inputs; consumes control events on the way. */
   private pollNextInput(): { batch: unknown[]; pos: number; input: SubtaskInput } | undefined {
     const inputs = this.parts.inputs;
+    const aligner = this.aligner;
     for (let i = 0; i < inputs.length; i++) {
       const idx = (this.nextInput + i) % inputs.length;
       const input = inputs[idx]!;
       for (;;) {
         if (input.channel.isFinished) break;
+        // Exactly-once alignment: records after barrier n on this channel wait until n arrived everywhere.
+        if (aligner !== undefined && aligner.isBlocked(idx)) break;
         const item = input.channel.poll();
         if (item === undefined) break;
         if (isRecordBatch(item)) {
@@ -167,10 +287,12 @@ export class SubtaskRunner {
         switch (item.kind) {
           case 'end-of-stream':
             this.liveInputs--;
+            if (aligner !== undefined) this.onAlignerEvents(aligner.onEndOfStream(idx, this.parts.checkpoints!.now()));
             break;
           case 'barrier':
-            // Checkpoints: hand the barrier to a BarrierAligner here and stop polling blocked channels.
-            throw new Error('checkpoint barriers are not supported by the local executor yet');
+            if (aligner === undefined) throw new Error('internal: a barrier reached a subtask of a job without checkpoints');
+            this.onAlignerEvents(aligner.onBarrier(idx, item, this.parts.checkpoints!.now()));
+            break;
         }
       }
     }
@@ -183,7 +305,23 @@ export class SubtaskRunner {
     if (sink === undefined || buf.records.length === 0) return;
     const batch = buf.records;
     buf.records = [];
-    this.track(sink.write(batch));
+    // Fast path: nothing queued, so a synchronous sink writes without a Promise.
+    if (this.pending === undefined) this.track(sink.write(batch));
+    else this.enqueueSinkCall(() => sink.write(batch));
+  }
+
+  /**
+   * Runs `call` after every sink call queued before it; its result (or failure) is returned, and a
+   * failure also fails the subtask. Calls after a failure do not run.
+   */
+  private enqueueSinkCall<T>(call: () => T | Promise<T>): Promise<T | undefined> {
+    const prev = this.pending;
+    const result: Promise<T | undefined> =
+      prev === undefined
+        ? Promise.resolve().then(call)
+        : prev.then(() => (this.failure === undefined ? call() : undefined));
+    this.track(result.then(() => undefined));
+    return result;
   }
 
   /** The `ending` phase: outputs drained, sink finished (maybe async), then end-of-stream downstream. */
@@ -205,14 +343,15 @@ export class SubtaskRunner {
 
   private track(result: void | Promise<void>): void {
     if (!isPromise(result)) return;
-    this.pending = result.then(
+    const tail: Promise<void> = result.then(
       () => {
-        this.pending = undefined;
+        if (this.pending === tail) this.pending = undefined;
       },
       (error: unknown) => {
-        this.pending = undefined;
-        this.failure = { error };
+        if (this.pending === tail) this.pending = undefined;
+        this.failure ??= { error };
       },
     );
+    this.pending = tail;
   }
 }

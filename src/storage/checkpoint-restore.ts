@@ -19,7 +19,14 @@ export type MetadataLoad =
  * Why a checkpoint cannot be restored. `incomplete` (no `_metadata`) is expected for a checkpoint
  * that was in flight at a crash; the others mean damage and deserve a warning.
  */
-export type RejectionKind = 'incomplete' | 'metadata-invalid' | 'metadata-mismatch' | 'missing-file' | 'size-mismatch';
+export type RejectionKind =
+  | 'incomplete'
+  | 'metadata-invalid'
+  | 'metadata-mismatch'
+  | 'missing-file'
+  | 'size-mismatch'
+  /** A file had the recorded size but failed to decode (checksum, codec) when restoring. */
+  | 'state-unreadable';
 
 /** One reason, with the job-relative path it concerns. */
 export interface RejectionReason {

@@ -1,0 +1,444 @@
+/**
+ * The checkpoint coordinator (DESIGN.md point 1): triggers checkpoints, collects every stateful
+ * subtask's acknowledgement, makes a fully acknowledged checkpoint durable (`_metadata`, atomically)
+ * and only then notifies the subtasks; aborts checkpoints that time out or are declined (deleting
+ * their files), counts failures against `tolerableFailedCheckpoints`, and applies retention.
+ *
+ * It lives for a whole run (all execution attempts), so checkpoint ids keep increasing and failure
+ * counts carry over; each attempt {@link attach}es the hooks that reach its subtasks. The decisions
+ * come from the pure pieces (CheckpointTrigger, PendingCheckpoint, FailureCounter, filesToDelete);
+ * this class is the I/O and the wiring around them. Single-threaded: every method runs on the job's
+ * thread, acknowledgements arrive from promise callbacks between scheduler rounds.
+ */
+import type { FileRef, StateHandle } from '../storage/checkpoint-metadata.js';
+import { handleFiles, referencedFiles, type CheckpointMetadata, type OperatorStateMetadata } from '../storage/checkpoint-metadata.js';
+import { checkpointDirName } from '../storage/checkpoint-layout.js';
+import { applyDeletionPlan, scanJobDirectory, writeCheckpointMetadata, type CheckpointStorage } from '../storage/checkpoint-store.js';
+import { filesToDelete } from '../storage/checkpoint-retention.js';
+import type { Codec } from '../storage/codec.js';
+import { CheckpointError, CheckpointFailureReason, FailureCounter } from './checkpoint-failure.js';
+import type { CheckpointSettings } from './checkpoint-settings.js';
+import { CheckpointTrigger } from './checkpoint-trigger.js';
+import { AckResult, PendingCheckpoint, type CompletedCheckpoint } from './pending-checkpoint.js';
+
+/** A stateful operator whose every subtask must acknowledge each checkpoint. */
+export interface ExpectedOperator {
+  readonly uid: string;
+  readonly parallelism: number;
+}
+
+/** One subtask's acknowledgement (all stateful operators of its chain). */
+export interface CoordinatorAck {
+  readonly checkpointId: number;
+  readonly subtaskIndex: number;
+  readonly operators: ReadonlyArray<{ readonly uid: string; readonly handles: readonly StateHandle[] }>;
+  readonly written: readonly FileRef[];
+  readonly syncMs: number;
+  readonly alignmentMs: number;
+}
+
+/** A completed checkpoint as reported to hooks and listeners. */
+export interface CompletedCheckpointInfo {
+  readonly checkpointId: number;
+  readonly writtenBytes: number;
+  readonly fullSizeBytes: number;
+  readonly durationMs: number;
+  readonly maxAlignmentMs: number;
+  readonly maxSyncMs: number;
+  readonly final: boolean;
+}
+
+/** A checkpoint that failed, as reported to hooks and listeners. */
+export interface FailedCheckpointInfo {
+  readonly checkpointId: number;
+  readonly error: CheckpointError;
+  readonly consecutiveFailures: number;
+}
+
+/** How the coordinator reaches the subtasks of the current attempt. */
+export interface CoordinatorHooks {
+  /** Emit barrier `checkpointId` at every source subtask, now (between two batches). */
+  injectBarriers(checkpointId: number): void;
+  /** `_metadata` of `checkpointId` is durable: pass `notifyCheckpointComplete` to every subtask. */
+  notifyComplete(checkpointId: number): void;
+  /** `checkpointId` was aborted: unblock its alignments, forget its chains. */
+  abort(checkpointId: number): void;
+}
+
+/** Construction parameters; see {@link CheckpointCoordinator}. */
+export interface CoordinatorOptions {
+  readonly storage: CheckpointStorage;
+  readonly settings: CheckpointSettings;
+  /** Codec of `_metadata` (state files are written by the subtasks). */
+  readonly metadataCodec?: Codec;
+  readonly jobId: string;
+  readonly maxParallelism: number;
+  readonly operators: readonly ExpectedOperator[];
+  /** The first id to use: above every `chk-<n>` on disk. */
+  readonly firstCheckpointId: number;
+  /** Completed checkpoints already on disk (the restored one and older retained ones), any order. */
+  readonly retained: readonly CheckpointMetadata[];
+  /** Monotonic ms for timing (trigger, timeouts, durations). */
+  readonly clock: () => number;
+  /** Epoch ms for the timestamps recorded in `_metadata`. */
+  readonly wallClock?: () => number;
+  readonly onCompleted?: (info: CompletedCheckpointInfo) => void;
+  readonly onFailed?: (info: FailedCheckpointInfo) => void;
+  /** Test hook; see FaultInjector in runtime/subtask-snapshotter.ts. */
+  readonly faults?: (point: 'after-metadata-before-notify', checkpointId: number, subtaskIndex: undefined) => void;
+}
+
+/** Per pending checkpoint, what PendingCheckpoint does not keep. */
+interface PendingExtra {
+  readonly pending: PendingCheckpoint<readonly StateHandle[]>;
+  readonly triggeredAtWall: number;
+  readonly final: boolean;
+  written: FileRef[];
+  maxAlignmentMs: number;
+  maxSyncMs: number;
+}
+
+/** See the module comment. */
+export class CheckpointCoordinator {
+  private nextId: number;
+  private trigger: CheckpointTrigger;
+  private readonly failures: FailureCounter;
+  private readonly pending = new Map<number, PendingExtra>();
+  /** Completed checkpoints still on disk, oldest first. */
+  private retained: CheckpointMetadata[];
+  private hooks: CoordinatorHooks | undefined;
+  /** Set when the job must fail (tolerance exceeded, metadata fault); the executor rethrows it. */
+  private fatal: { error: unknown } | undefined;
+  /** Checkpoints with an id at or above this one are final (every source had ended when triggered). */
+  private finalFrom: number | undefined;
+  /** A final checkpoint completed: the sources are ending, nothing more to checkpoint. */
+  private finalCompleted = false;
+  private readonly io = new Set<Promise<unknown>>();
+  /** Serializes retention passes so two never plan over the same listing. */
+  private retention: Promise<void> = Promise.resolve();
+  private readonly wallClock: () => number;
+  private lastCompleted: CompletedCheckpointInfo | undefined;
+  private completedCount = 0;
+
+  constructor(private readonly o: CoordinatorOptions) {
+    this.nextId = o.firstCheckpointId;
+    this.trigger = new CheckpointTrigger(o.settings, o.clock());
+    this.failures = new FailureCounter(o.settings.tolerableFailedCheckpoints);
+    this.retained = [...o.retained].sort((a, b) => a.checkpointId - b.checkpointId);
+    this.wallClock = o.wallClock ?? Date.now;
+  }
+
+  /** The error that must fail the job, if any. */
+  get failure(): { error: unknown } | undefined {
+    return this.fatal;
+  }
+
+  /** The newest completed checkpoint of this run. */
+  get latestCompleted(): CompletedCheckpointInfo | undefined {
+    return this.lastCompleted;
+  }
+
+  /** Checkpoints completed during this run. */
+  get numCompleted(): number {
+    return this.completedCount;
+  }
+
+  /** Ids of the pending checkpoints, ascending. */
+  pendingIds(): number[] {
+    return [...this.pending.keys()].sort((a, b) => a - b);
+  }
+
+  /** Metadata of the completed checkpoints on disk, oldest first. */
+  retainedCheckpoints(): readonly CheckpointMetadata[] {
+    return this.retained;
+  }
+
+  /** Starts an execution attempt: new hooks, a fresh trigger (the interval counts from now). */
+  attach(hooks: CoordinatorHooks): void {
+    this.hooks = hooks;
+    this.fatal = undefined;
+    this.finalFrom = undefined;
+    this.finalCompleted = false;
+    this.trigger = new CheckpointTrigger(this.o.settings, this.o.clock());
+  }
+
+  /**
+   * The attempt failed or ended: aborts every pending checkpoint with `reason`, waits for the
+   * coordinator's own I/O, and detaches the hooks.
+   */
+  async detach(reason: typeof CheckpointFailureReason.TASK_FAILURE | typeof CheckpointFailureReason.COORDINATOR_SHUTDOWN): Promise<void> {
+    for (const id of this.pendingIds()) this.abort(id, reason, 'the execution attempt ended');
+    this.hooks = undefined;
+    await this.settle();
+  }
+
+  /** Waits until no metadata write, deletion or retention pass is running. */
+  async settle(): Promise<void> {
+    while (this.io.size > 0) await Promise.allSettled([...this.io]);
+    await this.retention;
+  }
+
+  /** Every source has ended: trigger the final checkpoint as soon as a slot is free. */
+  requestFinalCheckpoint(): void {
+    this.finalFrom ??= this.nextId;
+  }
+
+  /** A final checkpoint (see {@link requestFinalCheckpoint}) completed. */
+  isFinal(checkpointId: number): boolean {
+    return this.finalFrom !== undefined && checkpointId >= this.finalFrom;
+  }
+
+  /** Called every scheduler round: expires timed-out checkpoints and triggers one when due. */
+  tick(now: number): void {
+    if (this.hooks === undefined || this.fatal !== undefined || this.finalCompleted) return;
+    for (const id of this.trigger.expired(now)) {
+      const p = this.pending.get(id);
+      const stragglers = p?.pending.notYetAcknowledged().map((s) => `${s.operatorUid}#${s.subtaskIndex}`) ?? [];
+      this.abort(id, CheckpointFailureReason.TIMEOUT, `not acknowledged within ${this.o.settings.timeoutMs} ms by ${stragglers.slice(0, 5).join(', ')}`);
+    }
+    const decision = this.trigger.decide(now);
+    const finalDue = this.finalFrom !== undefined && this.pendingFinalCount() === 0 && decision.kind !== 'blocked';
+    if (decision.kind === 'trigger' || finalDue) this.triggerNow(now);
+  }
+
+  /** When `tick` next has something to do (a trigger or an expiry), for an idle scheduler's sleep. */
+  nextDeadline(now: number): number | undefined {
+    const t = this.finalFrom !== undefined && this.pendingFinalCount() === 0 ? now : this.trigger.nextTriggerAt(now);
+    const e = this.trigger.nextExpiryAt();
+    if (t === undefined) return e;
+    return e === undefined ? t : Math.min(t, e);
+  }
+
+  /** A subtask's acknowledgement; may complete the checkpoint. */
+  acknowledge(ack: CoordinatorAck): void {
+    const p = this.pending.get(ack.checkpointId);
+    if (p === undefined) {
+      this.discardFiles(ack.written);
+      return;
+    }
+    for (const op of ack.operators) {
+      const r = p.pending.acknowledge({ operatorUid: op.uid, subtaskIndex: ack.subtaskIndex }, op.handles);
+      if (r === AckResult.UNKNOWN) {
+        this.abort(ack.checkpointId, CheckpointFailureReason.DECLINED, `unexpected acknowledgement from ${op.uid}#${ack.subtaskIndex}`);
+        this.discardFiles(ack.written);
+        return;
+      }
+    }
+    p.written.push(...ack.written);
+    p.maxAlignmentMs = Math.max(p.maxAlignmentMs, ack.alignmentMs);
+    p.maxSyncMs = Math.max(p.maxSyncMs, ack.syncMs);
+    if (p.pending.isFullyAcknowledged) this.complete(p);
+  }
+
+  /** A subtask could not take or write its snapshot. */
+  decline(checkpointId: number, subtaskIndex: number, error: unknown): void {
+    if (!this.pending.has(checkpointId)) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.abort(checkpointId, CheckpointFailureReason.DECLINED, `subtask ${subtaskIndex}: ${message}`, error);
+  }
+
+  /** A subtask's alignment was subsumed by a newer barrier: this checkpoint can never complete. */
+  subsumedAtSubtask(checkpointId: number): void {
+    if (this.pending.has(checkpointId)) this.abort(checkpointId, CheckpointFailureReason.SUBSUMED, 'a newer barrier overtook it');
+  }
+
+  private pendingFinalCount(): number {
+    let n = 0;
+    for (const id of this.pending.keys()) if (this.isFinal(id)) n++;
+    return n;
+  }
+
+  private triggerNow(now: number): void {
+    const id = this.nextId++;
+    const expected = this.o.operators.flatMap((op) =>
+      Array.from({ length: op.parallelism }, (_, subtaskIndex) => ({ operatorUid: op.uid, subtaskIndex })),
+    );
+    const pending = new PendingCheckpoint<readonly StateHandle[]>(id, now, expected);
+    this.pending.set(id, {
+      pending,
+      triggeredAtWall: this.wallClock(),
+      final: this.isFinal(id),
+      written: [],
+      maxAlignmentMs: 0,
+      maxSyncMs: 0,
+    });
+    this.trigger.onTriggered(id, now);
+    this.hooks?.injectBarriers(id);
+  }
+
+  private complete(p: PendingExtra): void {
+    const id = p.pending.checkpointId;
+    const now = this.o.clock();
+    const completed = p.pending.finalize(now);
+    this.pending.delete(id);
+    const metadata = this.metadataOf(completed, p);
+    const hooks = this.hooks;
+    this.track(
+      (async () => {
+        try {
+          await writeCheckpointMetadata(this.o.storage, metadata, this.o.metadataCodec);
+        } catch (e) {
+          this.trigger.onAborted(id);
+          this.recordFailure(id, new CheckpointError(CheckpointFailureReason.IO_ERROR, id, `writing _metadata failed: ${(e as Error).message}`, { cause: e }));
+          this.discardCheckpointFiles(id, p.written);
+          return;
+        }
+        // Durable: this checkpoint is completed in DESIGN.md's sense from here on.
+        this.trigger.onCompleted(id, this.o.clock());
+        this.failures.onSuccess(id);
+        this.retained.push(metadata);
+        this.completedCount++;
+        const info: CompletedCheckpointInfo = {
+          checkpointId: id,
+          writtenBytes: p.written.reduce((a, f) => a + f.size, 0),
+          fullSizeBytes: referencedFiles(metadata).reduce((a, f) => a + f.size, 0),
+          durationMs: this.o.clock() - completed.triggeredAt,
+          maxAlignmentMs: p.maxAlignmentMs,
+          maxSyncMs: p.maxSyncMs,
+          final: p.final,
+        };
+        this.lastCompleted = info;
+        if (p.final) this.finalCompleted = true;
+        // Older checkpoints still pending are subsumed: this one covers everything they would.
+        for (const older of this.pendingIds()) {
+          if (older < id) this.abort(older, CheckpointFailureReason.SUBSUMED, `checkpoint ${id} completed first`);
+        }
+        try {
+          this.o.faults?.('after-metadata-before-notify', id, undefined);
+        } catch (error) {
+          this.fatal ??= { error };
+          return;
+        }
+        this.o.onCompleted?.(info);
+        if (hooks !== undefined && hooks === this.hooks) hooks.notifyComplete(id);
+        this.scheduleRetention();
+      })(),
+    );
+  }
+
+  private metadataOf(completed: CompletedCheckpoint<readonly StateHandle[]>, p: PendingExtra): CheckpointMetadata {
+    const s = this.o.settings;
+    const operators: OperatorStateMetadata[] = this.o.operators.map((op) => ({
+      uid: op.uid,
+      parallelism: op.parallelism,
+      maxParallelism: this.o.maxParallelism,
+      subtasks: completed.subtaskStates
+        .filter((st) => st.subtask.operatorUid === op.uid)
+        .map((st) => ({ subtaskIndex: st.subtask.subtaskIndex, handles: st.handles })),
+    }));
+    return {
+      checkpointId: completed.checkpointId,
+      jobId: this.o.jobId,
+      triggerTimestamp: p.triggeredAtWall,
+      completionTimestamp: Math.max(p.triggeredAtWall, this.wallClock()),
+      settings: {
+        mode: s.mode,
+        intervalMs: Math.round(s.intervalMs),
+        retainCount: s.retainedCheckpoints,
+        incremental: s.incremental,
+        codec: s.compression.codec,
+        codecLevel: s.compression.level ?? 0,
+      },
+      operators,
+    };
+  }
+
+  /**
+   * Aborts a pending checkpoint: counts the failure, tells the subtasks, deletes what it wrote. With
+   * incremental checkpoints, later pending ones may build on its deltas, so they are aborted too.
+   */
+  private abort(id: number, reason: CheckpointFailureReason, detail: string, cause?: unknown): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.pending.delete(id);
+    const { error } = p.pending.abort(reason, detail, cause);
+    this.trigger.onAborted(id);
+    this.hooks?.abort(id);
+    if (reason !== CheckpointFailureReason.SUBSUMED) {
+      this.recordFailure(id, error);
+      if (this.o.settings.incremental) {
+        for (const later of this.pendingIds()) {
+          if (later > id) this.abort(later, CheckpointFailureReason.DECLINED, `it builds on aborted checkpoint ${id}`);
+        }
+      }
+    }
+    this.discardCheckpointFiles(id, p.written);
+  }
+
+  private recordFailure(id: number, error: CheckpointError): void {
+    const verdict = this.failures.onFailure(id, error.reason);
+    this.o.onFailed?.({ checkpointId: id, error, consecutiveFailures: verdict.consecutiveFailures });
+    if (verdict.mustFailJob && this.fatal === undefined) {
+      const tolerable = this.o.settings.tolerableFailedCheckpoints;
+      this.fatal = {
+        error: new CheckpointError(
+          error.reason,
+          id,
+          `${verdict.consecutiveFailures} checkpoint failure(s) in a row exceed tolerableFailedCheckpoints=${tolerable}; last: ${error.message}`,
+          { cause: error },
+        ),
+      };
+    }
+  }
+
+  /** Deletes an aborted checkpoint's directory and the segments it wrote that nothing else references. */
+  private discardCheckpointFiles(id: number, written: readonly FileRef[]): void {
+    const storage = this.o.storage;
+    this.track(storage.delete(checkpointDirName(id)));
+    this.discardFiles(written);
+  }
+
+  private discardFiles(written: readonly FileRef[]): void {
+    if (written.length === 0) return;
+    const keep = this.referencedByLive();
+    for (const f of written) if (!keep.has(f.path)) this.track(this.o.storage.delete(f.path));
+  }
+
+  /** Paths retained completed checkpoints or pending ones reference or wrote. */
+  private referencedByLive(): Set<string> {
+    const keep = this.referencedByPending();
+    for (const m of this.retained) for (const f of referencedFiles(m)) keep.add(f.path);
+    return keep;
+  }
+
+  /** Directories of pending checkpoints and the files they wrote or whose acks reference. */
+  private referencedByPending(): Set<string> {
+    const keep = new Set<string>();
+    for (const p of this.pending.values()) {
+      keep.add(checkpointDirName(p.pending.checkpointId));
+      for (const f of p.written) keep.add(f.path);
+      for (const st of p.pending.acknowledgedHandles()) for (const h of st) for (const f of handleFiles(h)) keep.add(f.path);
+    }
+    return keep;
+  }
+
+  private scheduleRetention(): void {
+    this.retention = this.retention.then(async () => {
+      try {
+        const listing = await scanJobDirectory(this.o.storage);
+        const plan = filesToDelete({
+          listing,
+          completed: this.retained,
+          retainCount: this.o.settings.retainedCheckpoints,
+          writersActive: true,
+          // Retained checkpoints' references are retention's own business; pending ones are not in `completed`.
+          protectedPaths: this.referencedByPending(),
+        });
+        await applyDeletionPlan(this.o.storage, plan);
+        const kept = new Set(plan.retained);
+        this.retained = this.retained.filter((m) => kept.has(m.checkpointId));
+      } catch (e) {
+        // Retention is housekeeping: a failed pass leaves extra files, never a broken checkpoint.
+        console.error(`weir: checkpoint retention failed (will retry after the next checkpoint): ${(e as Error).message}`);
+      }
+    });
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.catch((e: unknown) => {
+      console.error(`weir: checkpoint storage operation failed: ${(e as Error).message}`);
+    });
+    this.io.add(t);
+    void t.finally(() => this.io.delete(t));
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * One execution attempt of a job: every subtask deployed (from empty state or a restored checkpoint),
+ * then the cooperative scheduling loop until the job finishes, fails, or is aborted. A restart is a
+ * new attempt; the executor owns the restart loop, the coordinator outlives attempts.
+ *
+ * The loop gives each runnable subtask a bounded step per round and yields to the event loop
+ * (setImmediate) between rounds, so timers, file I/O and the asynchronous halves of checkpoints run
+ * while records flow. No per-record Promise anywhere.
+ */
+import type { LogicalGraph, LogicalNode } from '../api/logical-graph.js';
+import type { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
+import { CheckpointFailureReason } from '../checkpoint/checkpoint-failure.js';
+import type { ReplayableSource } from '../connectors/source.js';
+import { toJobGraph } from '../graph/job-graph.js';
+import { createRouter } from '../graph/partitioners.js';
+import { expandSubtasks, type ExecutionEdge } from '../graph/subtasks.js';
+import type { Key } from '../state/types.js';
+import type { FileRef } from '../storage/checkpoint-metadata.js';
+import type { CheckpointStorage } from '../storage/checkpoint-store.js';
+import type { Codec } from '../storage/codec.js';
+import { AlignmentAbortReason } from './barrier-aligner.js';
+import { Channel } from './channel.js';
+import type { RecoveredCheckpoint } from './checkpoint-recovery.js';
+import type { ConnectorRegistry, SinkWriter } from './connector-registry.js';
+import { notifyListener, type JobListener } from './job-listener.js';
+import { buildOperatorChain, type OperatorChain } from './operator-chain.js';
+import { OutputGate } from './output-gate.js';
+import { SubtaskSnapshotter, type FaultInjector } from './subtask-snapshotter.js';
+import { SubtaskRunner, type SubtaskInput } from './subtask-runner.js';
+
+/** A subtask failed; `cause` is the original error (with the user's stack), `subtaskId` says where. */
+export class JobExecutionError extends Error {
+  constructor(
+    readonly subtaskId: string,
+    readonly taskName: string,
+    cause: unknown,
+    /** Why the job was not restarted, once the restart strategy gave up. */
+    readonly notRestartedBecause?: string,
+  ) {
+    const what = cause instanceof Error ? cause.message : String(cause);
+    super(`task '${taskName}' (subtask ${subtaskId}) failed: ${what}${notRestartedBecause === undefined ? '' : ` (${notRestartedBecause})`}`, {
+      cause,
+    });
+    this.name = 'JobExecutionError';
+  }
+}
+
+/** The checkpoint machinery of an attempt; absent when the job runs without checkpoints. */
+export interface AttemptCheckpointing {
+  readonly coordinator: CheckpointCoordinator;
+  readonly storage: CheckpointStorage;
+  readonly codec: Codec;
+  readonly restored: RecoveredCheckpoint;
+  readonly faults: FaultInjector | undefined;
+}
+
+/** Everything one attempt runs with. */
+export interface AttemptOptions {
+  readonly channelCapacity: number;
+  readonly batchSize: number;
+  readonly stepBudget: number;
+  readonly connectors: ConnectorRegistry;
+  readonly clock: () => number;
+  readonly signal: AbortSignal | undefined;
+  readonly checkpointing: AttemptCheckpointing | undefined;
+  readonly listener: JobListener | undefined;
+  readonly progressIntervalMs: number;
+  /** Start of the whole run, for uptime in progress reports. */
+  readonly runStartedAt: number;
+  /** Called once every subtask is deployed and opened (restart strategies count from here). */
+  readonly onRunning: () => void;
+}
+
+/** What an attempt that finished reports. */
+export interface AttemptStats {
+  readonly rounds: number;
+  readonly subtasks: number;
+  readonly channels: number;
+  readonly maxQueuedRecords: number;
+  readonly maxQueuedRecordsPerChannel: number;
+  readonly chains: readonly DeployedChain[];
+}
+
+/** A chain and where it ran. */
+export interface DeployedChain {
+  readonly vertexId: number;
+  readonly index: number;
+  readonly chain: OperatorChain;
+}
+
+/** How long to sleep when nothing can move (idle sources, I/O in flight), so an idle job does not spin. */
+const IDLE_SLEEP_MS = 1;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Deploys and runs one attempt to the end of its input; rejects with the failure. */
+export async function runAttempt(graph: LogicalGraph, o: AttemptOptions): Promise<AttemptStats> {
+  const deployment = deploy(graph, o);
+  const { runners, channels } = deployment;
+  const sourceRunners = runners.filter((r) => r.parts.source !== undefined);
+  const cp = o.checkpointing;
+  const coordinator = cp?.coordinator;
+  let rounds = 0;
+  let maxQueued = 0;
+  let maxPerChannel = 0;
+  let failed = true;
+  let nextProgressAt = performance.now() + o.progressIntervalMs;
+  const failWith = (r: SubtaskRunner, error: unknown): never => {
+    throw new JobExecutionError(r.id, r.parts.name, error);
+  };
+  try {
+    await deployment.open();
+    o.onRunning();
+    coordinator?.attach({
+      injectBarriers: (id) => {
+        for (const r of sourceRunners) {
+          try {
+            r.triggerCheckpoint(id);
+          } catch (e) {
+            r.failure ??= { error: e };
+          }
+        }
+      },
+      notifyComplete: (id) => {
+        const final = coordinator.isFinal(id);
+        for (const r of runners) r.notifyCheckpointComplete(id, final);
+      },
+      abort: (id) => {
+        for (const r of runners) r.abortCheckpoint(id);
+      },
+    });
+    for (;;) {
+      o.signal?.throwIfAborted();
+      rounds++;
+      let progressed = false;
+      let unfinished = 0;
+      for (const r of runners) {
+        if (r.finished) continue;
+        try {
+          progressed = r.step(o.stepBudget) || progressed;
+        } catch (e) {
+          failWith(r, e);
+        }
+        if (!r.finished) unfinished++;
+        let total = 0;
+        for (const ch of channels) {
+          const q = ch.queuedRecords;
+          total += q;
+          if (q > maxPerChannel) maxPerChannel = q;
+        }
+        if (total > maxQueued) maxQueued = total;
+      }
+      for (const r of runners) if (r.failure !== undefined) failWith(r, r.failure.error);
+      if (coordinator !== undefined) {
+        const fatal = coordinator.failure;
+        if (fatal !== undefined) throw fatal.error;
+        if (sourceRunners.every((r) => r.state === 'awaiting-final')) coordinator.requestFinalCheckpoint();
+        coordinator.tick(performance.now());
+        for (const r of runners) if (r.failure !== undefined) failWith(r, r.failure.error);
+      }
+      if (unfinished === 0) break;
+      const now = performance.now();
+      if (o.listener?.onProgress !== undefined && now >= nextProgressAt) {
+        nextProgressAt = now + o.progressIntervalMs;
+        reportProgress(o, deployment, now);
+      }
+      if (progressed) {
+        await yieldToEventLoop();
+        continue;
+      }
+      const pending = runners.flatMap((r) => (r.pending === undefined ? [] : [r.pending]));
+      if (pending.length > 0) await Promise.race([...pending, sleep(IDLE_SLEEP_MS)]);
+      else if (coordinator !== undefined || runners.some((r) => r.idle || r.parts.chain.nextTimerAt() !== undefined)) await sleep(IDLE_SLEEP_MS);
+      else throw new Error(`internal: no subtask can make progress (${unfinished} unfinished)`);
+    }
+    failed = false;
+  } finally {
+    await deployment.settle();
+    if (coordinator !== undefined) {
+      await coordinator.detach(failed ? CheckpointFailureReason.TASK_FAILURE : CheckpointFailureReason.COORDINATOR_SHUTDOWN);
+    }
+    await deployment.close(failed);
+  }
+  return {
+    rounds,
+    subtasks: runners.length,
+    channels: channels.length,
+    maxQueuedRecords: maxQueued,
+    maxQueuedRecordsPerChannel: maxPerChannel,
+    chains: deployment.chains,
+  };
+}
+
+function reportProgress(o: AttemptOptions, d: Deployment, now: number): void {
+  let sourceRecords = 0;
+  let sinkRecords = 0;
+  for (const { chain } of d.chains) {
+    for (const c of chain.counters) {
+      if (c.node.kind === 'source') sourceRecords += c.records;
+      else if (c.node.kind === 'sink') sinkRecords += c.records;
+    }
+  }
+  let queuedRecords = 0;
+  for (const ch of d.channels) queuedRecords += ch.queuedRecords;
+  const last = o.checkpointing?.coordinator.latestCompleted;
+  notifyListener(o.listener?.onProgress, {
+    uptimeMs: now - o.runStartedAt,
+    sourceRecords,
+    sinkRecords,
+    queuedRecords,
+    lastCheckpoint: last,
+  });
+}
+
+interface Deployment {
+  readonly runners: readonly SubtaskRunner[];
+  readonly channels: readonly Channel<unknown>[];
+  readonly chains: readonly DeployedChain[];
+  /** Opens sources and sinks (sinks may do I/O, e.g. commit restored transactions). */
+  open(): Promise<void>;
+  /** Waits for queued sink calls and in-flight snapshot writes (before the coordinator detaches). */
+  settle(): Promise<void>;
+  /** Releases every connector and chain; on failure, errors while closing are dropped (the run already failed). */
+  close(failed: boolean): Promise<void>;
+}
+
+/** The uid of a node that has state, or undefined for stateless ones. */
+function stateUid(node: LogicalNode | undefined): string | undefined {
+  if (node === undefined) return undefined;
+  return node.kind === 'source' || node.kind === 'sink' || node.kind === 'keyedProcess' ? node.uid : undefined;
+}
+
+/**
+ * Instantiates every subtask: channels per execution edge, then per subtask its inputs, output gates,
+ * chain (with restored keyed state) and connectors. Everything is created before anything runs, so a
+ * bad spec fails the attempt before any record moves.
+ */
+function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
+  const jobGraph = toJobGraph(graph);
+  const plan = expandSubtasks(jobGraph);
+  const { maxParallelism } = plan;
+  const cp = opts.checkpointing;
+  const nodeById = (id: number): LogicalNode => {
+    const n = graph.nodes[id];
+    if (n === undefined) throw new Error(`internal: logical graph has no node #${id}`);
+    return n;
+  };
+  const keySelectorOf = (edge: ExecutionEdge): ((r: unknown) => Key) | undefined => {
+    if (edge.partitioner !== 'hash') return undefined;
+    const jobEdge = jobGraph.edges[edge.jobEdgeId];
+    const sel = jobEdge === undefined ? undefined : graph.edges[jobEdge.logicalEdgeId]?.keySelector;
+    if (sel === undefined) throw new Error(`internal: hash edge ${edge.jobEdgeId} has no key selector`);
+    return sel;
+  };
+
+  /** edge id → `from` → channels by `to` (sparse for forward edges). */
+  const channelsByEdge = new Map<number, Map<number, Channel<unknown>[]>>();
+  const allChannels: Channel<unknown>[] = [];
+  for (const edge of plan.edges) {
+    const byFrom = new Map<number, Channel<unknown>[]>();
+    for (const c of edge.channels) {
+      const ch = new Channel<unknown>(opts.channelCapacity);
+      allChannels.push(ch);
+      let list = byFrom.get(c.from);
+      if (list === undefined) byFrom.set(c.from, (list = []));
+      list[c.to] = ch;
+    }
+    channelsByEdge.set(edge.jobEdgeId, byFrom);
+  }
+
+  const runners: SubtaskRunner[] = [];
+  const chains: DeployedChain[] = [];
+  const snapshotters: SubtaskSnapshotter[] = [];
+  const sources: ReplayableSource<unknown>[] = [];
+  const sinks: SinkWriter<unknown>[] = [];
+  const opens: Array<() => void | Promise<void>> = [];
+  try {
+    for (const desc of plan.subtasks) {
+      const vertex = jobGraph.vertices[desc.vertexId];
+      if (vertex === undefined) throw new Error(`internal: no vertex ${desc.vertexId}`);
+      const nodes = vertex.operatorIds.map(nodeById);
+      const headNode = nodes[0]!;
+      const tailNode = nodes[nodes.length - 1]!;
+
+      const gates: OutputGate[] = [];
+      for (const edge of plan.edges) {
+        if (edge.sourceVertex !== desc.vertexId) continue;
+        const downstream = jobGraph.vertices[edge.targetVertex]?.parallelism ?? 0;
+        const list = channelsByEdge.get(edge.jobEdgeId)?.get(desc.index) ?? [];
+        const sel = keySelectorOf(edge);
+        const router = createRouter({
+          partitioner: edge.partitioner,
+          upstreamIndex: desc.index,
+          downstreamParallelism: downstream,
+          maxParallelism,
+          ...(sel === undefined ? {} : { keySelector: sel }),
+        });
+        gates.push(new OutputGate(Array.from({ length: downstream }, (_, i) => list[i]), router, opts.batchSize));
+      }
+
+      const inputs: SubtaskInput[] = [];
+      for (const edge of plan.edges) {
+        if (edge.targetVertex !== desc.vertexId) continue;
+        const keySelector = keySelectorOf(edge);
+        for (const [, list] of channelsByEdge.get(edge.jobEdgeId) ?? []) {
+          const ch = list[desc.index];
+          if (ch !== undefined) inputs.push({ channel: ch, keySelector });
+        }
+      }
+
+      const restoredOf = (node: LogicalNode | undefined) => {
+        const uid = stateUid(node);
+        return uid === undefined ? undefined : cp?.restored.stateOf(uid, desc.index);
+      };
+      const restoredKeyedState = new Map<string, readonly Uint8Array[]>();
+      const restoredChains = new Map<string, readonly FileRef[]>();
+      for (const node of nodes) {
+        const st = node.kind === 'keyedProcess' ? restoredOf(node) : undefined;
+        if (st === undefined || node.uid === undefined) continue;
+        restoredKeyedState.set(node.uid, st.keyedChain);
+        restoredChains.set(node.uid, st.sharedChain);
+      }
+
+      const sinkBuffer = { records: [] as unknown[] };
+      const tail =
+        tailNode.kind === 'sink'
+          ? (r: unknown) => {
+              sinkBuffer.records.push(r);
+            }
+          : gates.length === 1
+            ? (r: unknown) => gates[0]!.emit(r)
+            : (r: unknown) => {
+                for (const g of gates) g.emit(r);
+              };
+      const chain = buildOperatorChain(nodes, tail, {
+        subtaskIndex: desc.index,
+        parallelism: desc.parallelism,
+        maxParallelism,
+        stateBackend: graph.settings.stateBackend,
+        keyGroupRange: desc.keyGroupRange,
+        clock: opts.clock,
+        incremental: cp !== undefined && graph.settings.checkpoint.incremental,
+        restoredKeyedState,
+      });
+      chains.push({ vertexId: desc.vertexId, index: desc.index, chain });
+
+      let source: ReplayableSource<unknown> | undefined;
+      if (headNode.kind === 'source') {
+        const s = opts.connectors.createSource(headNode.source);
+        sources.push(s);
+        source = s;
+        const position = restoredOf(headNode)?.operatorState[0];
+        opens.push(() => s.open(desc.index, desc.parallelism, position));
+      }
+      let sink: SinkWriter<unknown> | undefined;
+      if (tailNode.kind === 'sink') {
+        const w = opts.connectors.createSink(tailNode.sink, {
+          subtaskIndex: desc.index,
+          parallelism: desc.parallelism,
+          checkpointing: cp !== undefined,
+        });
+        sinks.push(w);
+        sink = w;
+        const restored = restoredOf(tailNode)?.operatorState ?? [];
+        opens.push(() => w.open?.(restored));
+      }
+
+      let checkpoints: SubtaskRunner['parts']['checkpoints'];
+      if (cp !== undefined) {
+        const coordinator = cp.coordinator;
+        const snapshotter = new SubtaskSnapshotter({
+          subtaskIndex: desc.index,
+          keyed: chain.keyed,
+          keyGroupRange: desc.keyGroupRange,
+          storage: cp.storage,
+          codec: cp.codec,
+          incremental: graph.settings.checkpoint.incremental,
+          restoredChains,
+          target: coordinator,
+          ...(cp.faults === undefined ? {} : { faults: cp.faults }),
+        });
+        snapshotters.push(snapshotter);
+        checkpoints = {
+          mode: graph.settings.checkpoint.mode,
+          snapshotter,
+          sourceUid: headNode.kind === 'source' ? headNode.uid : undefined,
+          sinkUid: tailNode.kind === 'sink' ? tailNode.uid : undefined,
+          now: () => performance.now(),
+          onAlignmentAborted: (id, reason) => {
+            if (reason === AlignmentAbortReason.SUBSUMED) coordinator.subsumedAtSubtask(id);
+            else if (reason === AlignmentAbortReason.TOO_MANY_PENDING) coordinator.decline(id, desc.index, new Error('too many checkpoints pending alignment'));
+          },
+          faults: cp.faults,
+        };
+      }
+      runners.push(
+        new SubtaskRunner({
+          descriptor: desc,
+          name: vertex.name,
+          chain,
+          gates,
+          inputs,
+          source,
+          sink,
+          sinkBuffer,
+          sourceBatchSize: opts.batchSize,
+          clock: opts.clock,
+          checkpoints,
+        }),
+      );
+    }
+  } catch (e) {
+    for (const c of chains) {
+      try {
+        c.chain.close();
+      } catch {
+        // The deployment error is the one to report.
+      }
+    }
+    throw e;
+  }
+
+  return {
+    runners,
+    channels: allChannels,
+    chains,
+    async open() {
+      for (const open of opens) await open();
+    },
+    async settle() {
+      for (const r of runners) while (r.pending !== undefined) await r.pending;
+      for (const s of snapshotters) await s.settle();
+    },
+    async close(failed) {
+      for (const r of runners) while (r.pending !== undefined) await r.pending;
+      let first: { error: unknown } | undefined;
+      const attempt = async (f: () => unknown): Promise<void> => {
+        try {
+          await f();
+        } catch (error) {
+          first ??= { error };
+        }
+      };
+      for (const s of sources) await attempt(() => s.close());
+      for (const w of sinks) await attempt(() => w.close?.());
+      for (const c of chains) await attempt(() => c.chain.close());
+      if (first !== undefined && !failed) throw first.error;
+    },
+  };
+}
