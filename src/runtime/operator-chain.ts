@@ -7,7 +7,8 @@ import type { Collector, KeyedProcessFunction, KeyedRuntimeContext, TimerService
 import type { LogicalNode } from '../api/logical-graph.js';
 import { createKeyedStateBackend } from '../state/backend-factory.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
-import type { Key, KeyedStateBackend, StateBackendKind } from '../state/types.js';
+import type { Key, KeyedStateBackend, StateBackendKind, StateDescriptor } from '../state/types.js';
+import { ProcessingTimeTimerService, RESERVED_STATE_PREFIX, type FireTimerFn } from './processing-time-timers.js';
 
 /**
  * Feeds one record into an operator. `key` is set only for the head of a keyed chain (extracted from
@@ -55,28 +56,15 @@ export interface OperatorChain {
   readonly keyed: readonly KeyedOperatorInstance[];
   /**
    * Fires every processing-time timer due at `now` (timestamp <= now), oldest first, each with its key
-   * set; returns how many fired. The subtask calls it at the start of each step.
+   * set; returns how many fired. The subtask calls it at the start of each step. Timers registered
+   * while firing fire at the next call even when already due (so a self-renewing timer cannot loop).
+   * When a bounded input ends, pending timers are not fired (Flink's default).
    */
   fireTimers(now: number): number;
   /** The earliest registered timer's timestamp, or undefined: when an idle job must wake up. */
   nextTimerAt(): number | undefined;
   /** Calls the user functions' `close` and releases the backends; safe to call once, after success or failure. */
   close(): void;
-}
-
-/**
- * Timers need a timer service driven by the scheduler (and checkpointed as keyed state); until then
- * registering one fails loudly instead of never firing.
- */
-function unsupportedTimerService(clock: () => number): TimerService {
-  const unsupported = (): never => {
-    throw new Error('processing-time timers are not supported by the local executor yet');
-  };
-  return {
-    currentProcessingTime: clock,
-    registerProcessingTimeTimer: unsupported,
-    deleteProcessingTimeTimer: unsupported,
-  };
 }
 
 /**
@@ -87,6 +75,7 @@ function unsupportedTimerService(clock: () => number): TimerService {
 export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, ctx: ChainContext): OperatorChain {
   const counters: OperatorCounter[] = nodes.map((node) => ({ node, records: 0 }));
   const keyedOps: KeyedOperatorInstance[] = [];
+  const timerServices: ProcessingTimeTimerService[] = [];
   const closers: Array<() => void> = [];
   let next: PushFn = tail;
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -131,6 +120,7 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
         const uid = node.uid ?? `node-${node.id}`;
         const keyed = instantiateKeyed(node.fn, uid, downstream, ctx);
         keyedOps.push({ uid, backend: keyed.backend });
+        timerServices.push(keyed.timers);
         closers.push(keyed.close);
         const process = keyed.process;
         next = (r, k) => {
@@ -146,8 +136,21 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
     head: next,
     counters,
     keyed: keyedOps,
-    fireTimers: () => 0,
-    nextTimerAt: () => undefined,
+    fireTimers(now) {
+      if (closed) return 0;
+      let fired = 0;
+      for (const t of timerServices) fired += t.fireDue(now);
+      return fired;
+    },
+    nextTimerAt() {
+      if (closed) return undefined;
+      let earliest: number | undefined;
+      for (const t of timerServices) {
+        const at = t.nextTimerAt();
+        if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+      }
+      return earliest;
+    },
     close() {
       if (closed) return;
       closed = true;
@@ -166,8 +169,19 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
 
 interface KeyedInstance {
   readonly backend: KeyedStateBackend;
+  readonly timers: ProcessingTimeTimerService;
   readonly process: PushFn;
   readonly close: () => void;
+}
+
+/** Lets a user state through unless its name is one weir keeps for its own keyed state (timers). */
+function userState<D extends StateDescriptor>(operatorUid: string, d: D): D {
+  if (d.name.startsWith(RESERVED_STATE_PREFIX)) {
+    throw new Error(
+      `operator '${operatorUid}': state name '${d.name}' is reserved (names starting with '${RESERVED_STATE_PREFIX}' hold weir's own keyed state, such as timers)`,
+    );
+  }
+  return d;
 }
 
 function instantiateKeyed(
@@ -188,18 +202,22 @@ function instantiateKeyed(
     incremental: ctx.incremental,
   });
   const out: Collector<unknown> = { collect: (v) => downstream(v, undefined) };
-  // One context object reused for every element, as Flink does: no allocation per record.
-  const elementCtx: { key: Key; readonly timerService: TimerService } = { key: '', timerService: unsupportedTimerService(ctx.clock) };
+  const onTimer = fn.onTimer;
+  const fire: FireTimerFn | undefined = onTimer && ((timestampMs, timerCtx) => onTimer.call(fn, timestampMs, timerCtx, out));
+  const timers = new ProcessingTimeTimerService(backend, ctx.clock, operatorUid, fire);
+  // One context object reused for every element (the timer service reuses one per timer), as Flink
+  // does: no allocation per record.
+  const elementCtx: { key: Key; readonly timerService: TimerService } = { key: '', timerService: timers };
   const runtime: KeyedRuntimeContext = {
     operatorUid,
     subtaskIndex: ctx.subtaskIndex,
     parallelism: ctx.parallelism,
     maxParallelism: ctx.maxParallelism,
-    getState: (d) => backend.getState(d),
-    getListState: (d) => backend.getListState(d),
-    getMapState: (d) => backend.getMapState(d),
-    getReducingState: (d) => backend.getReducingState(d),
-    getAggregatingState: (d) => backend.getAggregatingState(d),
+    getState: (d) => backend.getState(userState(operatorUid, d)),
+    getListState: (d) => backend.getListState(userState(operatorUid, d)),
+    getMapState: (d) => backend.getMapState(userState(operatorUid, d)),
+    getReducingState: (d) => backend.getReducingState(userState(operatorUid, d)),
+    getAggregatingState: (d) => backend.getAggregatingState(userState(operatorUid, d)),
   };
   try {
     const restored = ctx.restoredKeyedState?.get(operatorUid);
@@ -209,8 +227,21 @@ function instantiateKeyed(
     backend.dispose();
     throw e;
   }
+  try {
+    // after open: rebuilding sets the backend's current key, and open must not run with a stray key set
+    timers.restore();
+  } catch (e) {
+    try {
+      fn.close?.();
+    } catch {
+      // the restore error is the one to report
+    }
+    backend.dispose();
+    throw e;
+  }
   return {
     backend,
+    timers,
     process: (record, key) => {
       if (key === undefined) throw new Error(`internal: keyed operator '${operatorUid}' got a record without a key`);
       // the backend owns exactly this subtask's key-group range and throws for a key outside it, so a
