@@ -58,7 +58,7 @@ function commandFunction(hook?: TimerHook): KeyedProcessFunction<Key, Command, F
 }
 
 function nodeOf(fn: KeyedProcessFunction<any, any, unknown>): KeyedProcessNode {
-  return { id: 1, kind: 'keyedProcess', name: 'timers', uid: UID, parallelism: 1, chainable: true, fn };
+  return { id: 1, kind: 'keyedProcess', name: 'timers', uid: UID, parallelism: 1, chainable: true, deadLetters: false, fn };
 }
 
 interface Harness {

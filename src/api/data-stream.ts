@@ -4,7 +4,7 @@
  * any order and all problems are reported in one place.
  */
 import type { Key } from '../state/types.js';
-import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction } from './functions.js';
+import type { DeadLetter, FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction } from './functions.js';
 import { JobBuildError } from './job-build-error.js';
 import type { EdgePartitioning, LogicalNode } from './logical-graph.js';
 import type { SinkSpec } from './specs.js';
@@ -28,7 +28,7 @@ export interface StatefulOperatorOptions extends OperatorOptions {
 /** The part of a node the kind decides: its kind and user payload. */
 export type NodeBody = LogicalNode extends infer N
   ? N extends LogicalNode
-    ? Pick<N, Exclude<keyof N, 'id' | 'name' | 'uid' | 'parallelism' | 'chainable'>>
+    ? Pick<N, Exclude<keyof N, 'id' | 'name' | 'uid' | 'parallelism' | 'chainable' | 'deadLetters'>>
     : never
   : never;
 
@@ -40,6 +40,7 @@ export interface OperatorDraft {
   uid: string | undefined;
   parallelism: number | undefined;
   chainable: boolean;
+  deadLetters: boolean;
 }
 
 /** One input of a node as recorded before `build()`. */
@@ -47,6 +48,8 @@ export interface InputDraft {
   readonly source: number;
   readonly partitioning: EdgePartitioning;
   readonly keySelector?: KeySelector<any, Key>;
+  /** Reads the source's dead letters rather than its output. */
+  readonly deadLetters?: true;
 }
 
 /**
@@ -62,6 +65,8 @@ export interface JobRecorder {
 export interface StreamInput {
   readonly nodeId: number;
   readonly partitioning: Exclude<EdgePartitioning, 'hash'>;
+  /** The producer's dead letters rather than its output. */
+  readonly deadLetters?: true;
 }
 
 /** A stream of `T`: the output of one operator, or the union of several. */
@@ -91,7 +96,7 @@ export class DataStream<T> {
 
   /** Partitions by key: the next (keyed) operator sees all elements of a key in one subtask. */
   keyBy<K extends Key>(selector: KeySelector<T, K>): KeyedStream<K, T> {
-    return new KeyedStream<K, T>(this.recorder, this.inputs.map((i) => i.nodeId), selector);
+    return new KeyedStream<K, T>(this.recorder, this.inputs, selector);
   }
 
   /**
@@ -133,13 +138,13 @@ export class DataStream<T> {
   }
 
   private inputDrafts(): InputDraft[] {
-    return this.inputs.map((i) => ({ source: i.nodeId, partitioning: i.partitioning }));
+    return this.inputs.map((i) => ({ source: i.nodeId, partitioning: i.partitioning, ...(i.deadLetters ? { deadLetters: true as const } : {}) }));
   }
 
   private repartition(partitioning: StreamInput['partitioning']): DataStream<T> {
     return new DataStream<T>(
       this.recorder,
-      this.inputs.map((i) => ({ nodeId: i.nodeId, partitioning })),
+      this.inputs.map((i) => ({ ...i, partitioning })),
     );
   }
 }
@@ -174,6 +179,12 @@ class OperatorSettings {
   /** Runs the operator in its own task, e.g. to isolate an expensive function or see its metrics. */
   disableChaining(): this {
     this.draft.chainable = false;
+    return this;
+  }
+
+  /** Routes failing records to the dead-letter output (see {@link OperatorStream.deadLetters}). */
+  enableDeadLetters(): this {
+    this.draft.deadLetters = true;
     return this;
   }
 }
@@ -215,6 +226,21 @@ export class OperatorStream<T> extends DataStream<T> {
     this.settings.disableChaining();
     return this;
   }
+
+  /**
+   * The records this operator's function threw on, each with the error, as a stream of its own
+   * (Flink's side output). Once called, a throwing record no longer fails the task: it goes here and is
+   * never silently dropped. State the function changed before throwing stays changed. Only for
+   * map, filter, flatMap and keyed process operators (checked at build).
+   *
+   * @example
+   * const parsed = lines.map(JSON.parse, { name: 'parse' });
+   * parsed.deadLetters().sink(badLinesSink, { uid: 'bad-lines' });
+   */
+  deadLetters(): DataStream<DeadLetter<unknown>> {
+    this.settings.enableDeadLetters();
+    return new DataStream<DeadLetter<unknown>>(this.recorder, [{ nodeId: this.nodeId, partitioning: 'default', deadLetters: true }]);
+  }
 }
 
 /** A sink in the job: the end of a pipeline, configurable like any operator. */
@@ -224,15 +250,16 @@ export class SinkOperator extends OperatorSettings {}
 export class KeyedStream<K extends Key, T> {
   constructor(
     private readonly recorder: JobRecorder,
-    private readonly producers: readonly number[],
+    private readonly producers: readonly StreamInput[],
     /** Applied to each element by the upstream subtask to pick the downstream one. */
     readonly keySelector: KeySelector<T, K>,
   ) {}
 
   /** Per-key processing with state and timers. */
   process<R>(fn: KeyedProcessFunction<K, T, R>, options: StatefulOperatorOptions): OperatorStream<R> {
-    const inputs = this.producers.map((source) => ({
-      source,
+    const inputs = this.producers.map((p) => ({
+      source: p.nodeId,
+      ...(p.deadLetters ? { deadLetters: true as const } : {}),
       partitioning: 'hash' as const,
       keySelector: this.keySelector as KeySelector<any, Key>,
     }));

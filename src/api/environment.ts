@@ -107,6 +107,15 @@ export class StreamEnvironment {
     const edges: LogicalEdge[] = this.inputs.map(({ target, input }, id) =>
       Object.freeze({ id, source: input.source, target, ...partitioningOf(input) }),
     );
+    for (const n of nodes) {
+      if (n.deadLetters && !edges.some((e) => e.source === n.id && e.deadLetters === true)) {
+        throw new JobBuildError(
+          'invalid-dead-letters',
+          `${n.name}#${n.id}`,
+          `operator "${n.name}" (#${n.id}): deadLetters() was called but nothing reads that stream; add a sink to it, or failing records would be lost`,
+        );
+      }
+    }
     return Object.freeze({ settings, nodes: Object.freeze(nodes), edges: Object.freeze(edges) });
   }
 
@@ -118,6 +127,7 @@ export class StreamEnvironment {
       uid: options?.uid,
       parallelism: options?.parallelism,
       chainable: options?.disableChaining !== true,
+      deadLetters: false,
     };
     this.drafts.push(draft);
     for (const input of inputs) this.inputs.push({ target: draft.id, input });
@@ -182,7 +192,22 @@ export class StreamEnvironment {
         `operator "${name}" (#${draft.id}) is stateful (${kind}) and needs a uid, so its state can be matched when restoring a savepoint`,
       );
     }
-    return Object.freeze({ id: draft.id, name, uid, parallelism, chainable: draft.chainable, ...draft.body }) as LogicalNode;
+    if (draft.deadLetters && !DEAD_LETTER_KINDS.includes(kind)) {
+      throw new JobBuildError(
+        'invalid-dead-letters',
+        subject,
+        `operator "${name}" (#${draft.id}) is a ${kind}: only map, filter, flatMap and process operators have dead letters`,
+      );
+    }
+    return Object.freeze({
+      id: draft.id,
+      name,
+      uid,
+      parallelism,
+      chainable: draft.chainable,
+      deadLetters: draft.deadLetters,
+      ...draft.body,
+    }) as LogicalNode;
   }
 }
 
@@ -193,10 +218,15 @@ function defaultName(body: NodeBody): string {
   return base;
 }
 
-function partitioningOf(input: InputDraft): Pick<LogicalEdge, 'partitioning' | 'keySelector'> {
-  return input.keySelector === undefined
-    ? { partitioning: input.partitioning }
-    : { partitioning: input.partitioning, keySelector: input.keySelector };
+/** Operators that run a user function per record, so a record can fail on its own. */
+const DEAD_LETTER_KINDS: readonly LogicalOperatorKind[] = ['map', 'filter', 'flatMap', 'keyedProcess'];
+
+function partitioningOf(input: InputDraft): Pick<LogicalEdge, 'partitioning' | 'keySelector' | 'deadLetters'> {
+  return {
+    partitioning: input.partitioning,
+    ...(input.keySelector === undefined ? {} : { keySelector: input.keySelector }),
+    ...(input.deadLetters ? { deadLetters: true as const } : {}),
+  };
 }
 
 function checkParallelism(value: number, maxParallelism: number, subject: string, label: string): void {

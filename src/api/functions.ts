@@ -29,6 +29,17 @@ export type FlatMapFunction<IN, OUT> = (value: IN) => Iterable<OUT>;
  */
 export type KeySelector<T, K extends Key> = (value: T) => K;
 
+/**
+ * A record an operator's function threw on, from `stream.deadLetters()`. Plain data (the error is
+ * copied into strings), so any sink can write it and it survives a checkpoint or a worker boundary.
+ */
+export interface DeadLetter<T> {
+  readonly record: T;
+  /** Name of the operator that failed (as in the job graph). */
+  readonly operator: string;
+  readonly error: { readonly name: string; readonly message: string; readonly stack: string | undefined };
+}
+
 /** Where a function emits its outputs; an object rather than a return value so one call may emit zero or many. */
 export interface Collector<T> {
   collect(value: T): void;

@@ -26,6 +26,11 @@ interface NodeBase<K extends LogicalOperatorKind> {
   readonly parallelism: number;
   /** False after `disableChaining()`: the operator gets its own task on both sides. */
   readonly chainable: boolean;
+  /**
+   * Some stream reads this operator's dead letters (`stream.deadLetters()`): a record its function
+   * throws on goes there, with the error, instead of failing the task.
+   */
+  readonly deadLetters: boolean;
 }
 
 /** Reads from a connector; stateful (its positions are checkpointed). */
@@ -71,6 +76,8 @@ export interface LogicalEdge {
   readonly partitioning: EdgePartitioning;
   /** Present exactly when `partitioning` is `hash`. */
   readonly keySelector?: KeySelector<any, Key>;
+  /** The edge carries the source operator's dead letters, not its output. */
+  readonly deadLetters?: true;
 }
 
 /** Job-wide settings, resolved and validated. */

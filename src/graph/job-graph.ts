@@ -29,6 +29,8 @@ export interface JobEdge {
   readonly partitioner: PartitionerKind;
   /** The logical edge this comes from; it holds the key selector of a `hash` edge. */
   readonly logicalEdgeId: number;
+  /** Carries the source vertex's (tail operator's) dead letters, not its output. */
+  readonly deadLetters: boolean;
 }
 
 /** The job graph: what the scheduler deploys. */
@@ -65,6 +67,7 @@ export function isChainable(
   outDegree: (nodeId: number) => number,
 ): boolean {
   return (
+    edge.deadLetters !== true &&
     partitionerFor(edge, source, target) === 'forward' &&
     inDegree(target.id) === 1 &&
     outDegree(source.id) === 1 &&
@@ -125,6 +128,7 @@ export function toJobGraph(graph: LogicalGraph): JobGraph {
         targetVertex: vertexOf.get(e.target) ?? -1,
         partitioner: partitionerFor(e, node(e.source), node(e.target)),
         logicalEdgeId: e.id,
+        deadLetters: e.deadLetters === true,
       }),
     );
 

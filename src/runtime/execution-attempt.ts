@@ -284,6 +284,7 @@ function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
       const tailNode = nodes[nodes.length - 1]!;
 
       const gates: OutputGate[] = [];
+      const deadLetterGates: OutputGate[] = [];
       for (const edge of plan.edges) {
         if (edge.sourceVertex !== desc.vertexId) continue;
         const downstream = jobGraph.vertices[edge.targetVertex]?.parallelism ?? 0;
@@ -296,7 +297,8 @@ function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
           maxParallelism,
           ...(sel === undefined ? {} : { keySelector: sel }),
         });
-        gates.push(new OutputGate(Array.from({ length: downstream }, (_, i) => list[i]), router, opts.batchSize));
+        const gate = new OutputGate(Array.from({ length: downstream }, (_, i) => list[i]), router, opts.batchSize);
+        (jobGraph.edges[edge.jobEdgeId]?.deadLetters === true ? deadLetterGates : gates).push(gate);
       }
 
       const inputs: SubtaskInput[] = [];
@@ -342,6 +344,13 @@ function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
         clock: opts.clock,
         incremental: cp !== undefined && graph.settings.checkpoint.incremental,
         restoredKeyedState,
+        ...(deadLetterGates.length === 0
+          ? {}
+          : {
+              deadLetterOutput: (letter: unknown) => {
+                for (const g of deadLetterGates) g.emit(letter);
+              },
+            }),
       });
       chains.push({ vertexId: desc.vertexId, index: desc.index, chain });
 
@@ -399,7 +408,7 @@ function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
           descriptor: desc,
           name: vertex.name,
           chain,
-          gates,
+          gates: [...gates, ...deadLetterGates],
           inputs,
           source,
           sink,

@@ -3,7 +3,7 @@
  * the next operator's input function, so a record crosses a whole chain without a queue (Flink's
  * operator chaining). The chain's tail hands records to the output gates or to a sink buffer.
  */
-import type { Collector, KeyedProcessFunction, KeyedRuntimeContext, TimerService } from '../api/functions.js';
+import type { Collector, DeadLetter, KeyedProcessFunction, KeyedRuntimeContext, TimerService } from '../api/functions.js';
 import type { LogicalNode } from '../api/logical-graph.js';
 import { createKeyedStateBackend } from '../state/backend-factory.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
@@ -33,6 +33,8 @@ export interface ChainContext {
   readonly clock: () => number;
   /** Track changes for incremental snapshots (the job's checkpoint setting). */
   readonly incremental: boolean;
+  /** Where the chain's tail operator sends its dead letters, when a stream reads them. */
+  readonly deadLetterOutput?: (letter: DeadLetter<unknown>) => void;
   /**
    * Restored keyed state by operator uid: a full snapshot then incrementals, as the backend's `restore`
    * takes them. Restored before the user function's `open`, as Flink does, so `open` sees the state.
@@ -44,6 +46,39 @@ export interface ChainContext {
 export interface KeyedOperatorInstance {
   readonly uid: string;
   readonly backend: KeyedStateBackend;
+}
+
+/** An error thrown downstream of a dead-lettering operator: it is not the operator's failure, so it passes through. */
+class DownstreamFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Wraps what follows a dead-lettering operator so its failures are told apart from the operator's own. */
+function markDownstreamFailures(downstream: PushFn): PushFn {
+  return (r, k) => {
+    try {
+      downstream(r, k);
+    } catch (e) {
+      throw e instanceof DownstreamFailure ? e : new DownstreamFailure(e);
+    }
+  };
+}
+
+/**
+ * Runs `operator` so that a record its function throws on goes to `output` as a {@link DeadLetter}
+ * instead of failing the task; errors from further downstream still fail it.
+ */
+function routeFailuresToDeadLetters(operator: PushFn, node: LogicalNode, output: ((letter: DeadLetter<unknown>) => void) | undefined): PushFn {
+  if (output === undefined) throw new Error(`internal: operator '${node.name}' has dead letters but nowhere to send them`);
+  return (r, k) => {
+    try {
+      operator(r, k);
+    } catch (e) {
+      if (e instanceof DownstreamFailure) throw e.error;
+      const error = e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: 'Error', message: String(e), stack: undefined };
+      output({ record: r, operator: node.name, error });
+    }
+  };
 }
 
 /** One subtask's instantiated chain (without its source or sink connector, which the task owns). */
@@ -81,7 +116,7 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
     const counter = counters[i]!;
-    const downstream = next;
+    const downstream = node.deadLetters ? markDownstreamFailures(next) : next;
     switch (node.kind) {
       case 'source':
       case 'sink':
@@ -130,6 +165,7 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
         break;
       }
     }
+    if (node.deadLetters) next = routeFailuresToDeadLetters(next, node, ctx.deadLetterOutput);
   }
   let closed = false;
   return {
