@@ -105,7 +105,8 @@ describe('dead letters', () => {
     });
     const good = new CollectSink<number>();
     const bad = new CollectSink<DeadLetter<unknown>>();
-    const mapped = env.source({ kind: 'generator', payload: { count: 20_000, keys: 20, seed: 5 } }, { uid: 'src' }).map((r: GeneratedRecord) => {
+    const source: SourceSpec<GeneratedRecord> = { kind: 'generator', payload: { count: 20_000, keys: 20, seed: 5 } };
+    const mapped = env.source(source, { uid: 'src' }).map((r) => {
       if (cursed(r.id)) throw new Error('cursed');
       return r.id;
     });

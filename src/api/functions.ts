@@ -108,6 +108,11 @@ export interface KeyedProcessFunction<K extends Key, IN, OUT> {
   processElement(value: IN, ctx: KeyedProcessContext<K>, out: Collector<OUT>): void;
   /** Called when a processing-time timer of `ctx.key` fires. */
   onTimer?(timestampMs: number, ctx: OnTimerContext<K>, out: Collector<OUT>): void;
+  /**
+   * Checkpoint `checkpointId` is complete (its metadata is durable): everything this function did
+   * before that checkpoint's barrier will never be replayed. For side effects that must wait for that.
+   */
+  notifyCheckpointComplete?(checkpointId: number): void;
   /** Called once when the subtask ends (finished or cancelled); release resources here, not state. */
   close?(): void;
 }

@@ -98,6 +98,8 @@ export interface OperatorChain {
   fireTimers(now: number): number;
   /** The earliest registered timer's timestamp, or undefined: when an idle job must wake up. */
   nextTimerAt(): number | undefined;
+  /** Checkpoint `checkpointId` is durable: tells every keyed function that has the hook. */
+  notifyCheckpointComplete(checkpointId: number): void;
   /** Calls the user functions' `close` and releases the backends; safe to call once, after success or failure. */
   close(): void;
 }
@@ -112,6 +114,7 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
   const keyedOps: KeyedOperatorInstance[] = [];
   const timerServices: ProcessingTimeTimerService[] = [];
   const closers: Array<() => void> = [];
+  const checkpointListeners: Array<(checkpointId: number) => void> = [];
   let next: PushFn = tail;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
@@ -157,6 +160,8 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
         keyedOps.push({ uid, backend: keyed.backend });
         timerServices.push(keyed.timers);
         closers.push(keyed.close);
+        const f = node.fn;
+        if (f.notifyCheckpointComplete !== undefined) checkpointListeners.push((id) => f.notifyCheckpointComplete!.call(keyed.instance, id));
         const process = keyed.process;
         next = (r, k) => {
           counter.records++;
@@ -172,6 +177,10 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
     head: next,
     counters,
     keyed: keyedOps,
+    notifyCheckpointComplete(checkpointId) {
+      if (closed) return;
+      for (const l of checkpointListeners) l(checkpointId);
+    },
     fireTimers(now) {
       if (closed) return 0;
       let fired = 0;
@@ -204,6 +213,8 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
 }
 
 interface KeyedInstance {
+  /** The per-subtask object the user's methods run on. */
+  readonly instance: KeyedProcessFunction<Key, unknown, unknown>;
   readonly backend: KeyedStateBackend;
   readonly timers: ProcessingTimeTimerService;
   readonly process: PushFn;
@@ -276,6 +287,7 @@ function instantiateKeyed(
     throw e;
   }
   return {
+    instance: fn,
     backend,
     timers,
     process: (record, key) => {

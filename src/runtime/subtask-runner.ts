@@ -167,6 +167,11 @@ export class SubtaskRunner {
 
   /** The checkpoint is durable: sinks commit, and a source waiting for the final checkpoint may end. */
   notifyCheckpointComplete(checkpointId: number, final: boolean): void {
+    try {
+      this.parts.chain.notifyCheckpointComplete(checkpointId);
+    } catch (error) {
+      this.failure ??= { error };
+    }
     const sink = this.parts.sink;
     if (sink?.notifyCheckpointComplete !== undefined) {
       const faults = this.parts.checkpoints?.faults;
