@@ -44,3 +44,44 @@ export type {
   AggregatingStateDescriptor,
   StateDescriptor,
 } from './state/types.js';
+
+// Jobs: the builder, functions, connectors and the runtime.
+export * from './api/index.js';
+export { LocalExecutor, JobExecutionError, type LocalExecutorOptions, type RunStats, type OperatorRunStats } from './runtime/local-executor.js';
+export type {
+  JobListener,
+  CheckpointSummary,
+  CheckpointFailureSummary,
+  RestoreSummary,
+  RestartSummary,
+  ProgressSummary,
+} from './runtime/job-listener.js';
+export {
+  ConnectorRegistry,
+  ConnectorConfigError,
+  defaultConnectorRegistry,
+  DISCARD_SINK_KIND,
+  type SinkWriter,
+  type SinkContext,
+  type SourceFactory,
+  type SinkFactory,
+} from './runtime/connector-registry.js';
+export { IncompatibleCheckpointError } from './runtime/checkpoint-recovery.js';
+export { GeneratorSource, type GeneratorOptions, type GeneratedRecord, type KeySkew } from './connectors/generator-source.js';
+export { FileLineSource, type FileSourceOptions } from './connectors/file-source.js';
+export { CollectSink, type CollectSinkOptions } from './connectors/collect-sink.js';
+export { TransactionalFileSink, committedFileName, type TransactionalFileSinkOptions, type PendingTransaction } from './connectors/transactional-file-sink.js';
+export { SourcePositionError, type ReplayableSource } from './connectors/source.js';
+
+// Checkpoint settings, restart strategies and the errors recovery reports.
+export {
+  DEFAULT_CHECKPOINT_SETTINGS,
+  resolveCheckpointSettings,
+  type CheckpointSettings,
+  type CheckpointSettingsInput,
+  type CheckpointingMode,
+} from './checkpoint/checkpoint-settings.js';
+export { CheckpointError, CheckpointFailureReason } from './checkpoint/checkpoint-failure.js';
+export { RESTART_DEFAULTS, type RestartStrategyConfig } from './checkpoint/restart-strategy.js';
+export { NoRestorableCheckpointError, type RejectedCheckpoint } from './storage/checkpoint-restore.js';
+export { StorageFormatError } from './storage/storage-error.js';

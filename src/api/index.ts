@@ -1,4 +1,4 @@
-/** The job builder's public surface; src/index.ts can re-export it when the lead wires it in. */
+/** The job builder's public surface, re-exported by src/index.ts. */
 export { StreamEnvironment, DEFAULT_RESTART_STRATEGY } from './environment.js';
 export type { StreamEnvironmentOptions } from './environment.js';
 export { DataStream, OperatorStream, KeyedStream, SinkOperator } from './data-stream.js';
@@ -16,6 +16,7 @@ export type {
 } from './logical-graph.js';
 export type {
   Collector,
+  DeadLetter,
   FilterFunction,
   FlatMapFunction,
   KeyedProcessContext,
