@@ -85,3 +85,6 @@ export { CheckpointError, CheckpointFailureReason } from './checkpoint/checkpoin
 export { RESTART_DEFAULTS, type RestartStrategyConfig } from './checkpoint/restart-strategy.js';
 export { NoRestorableCheckpointError, type RejectedCheckpoint } from './storage/checkpoint-restore.js';
 export { StorageFormatError } from './storage/storage-error.js';
+
+// Job files for the `weir` CLI (`export default function build(ctx: JobContext)`).
+export type { JobContext } from './cli/job-context.js';

@@ -1,9 +1,10 @@
 /**
- * `npm start`: a keyed counting job on the state layer, snapshotting every second into
- * ./checkpoints (a full snapshot, then incrementals, compacted into a new full one every 10) and
- * resuming from there when started again — with either backend, since snapshots are canonical.
+ * `npm run demo:state`: the state layer alone, without the job runtime — a keyed counting loop
+ * snapshotting every second into ./checkpoints/state-demo (a full snapshot, then incrementals,
+ * compacted into a new full one every 10) and resuming from there when started again — with either
+ * backend, since snapshots are canonical.
  *
- *   npm start -- --backend heap|wasm --keys 1000000 --dir ./checkpoints --seconds 30
+ *   npm run demo:state -- --backend heap|wasm --keys 1000000 --dir ./checkpoints --seconds 30
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,8 +15,8 @@ import {
   Serializers,
   valueState,
   type StateBackendKind,
-} from '../index.js';
-import { writeFileAtomically } from '../storage/atomic-file.js';
+} from '../src/index.js';
+import { writeFileAtomically } from '../src/storage/atomic-file.js';
 
 const { values: args } = parseArgs({
   options: {
