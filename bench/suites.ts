@@ -7,4 +7,5 @@ import type { Suite } from './harness/suite.js';
 export const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   state: async () => (await import('./state/state-suite.js')).stateSuite,
   storage: async () => (await import('./storage/codec-suite.js')).codecSuite,
+  job: async () => (await import('./job/job-suite.js')).jobSuite,
 };
