@@ -34,7 +34,7 @@ describe('notifyCheckpointComplete', () => {
         seen.set(this.index!, list);
       },
     };
-    const source: SourceSpec<GeneratedRecord> = { kind: 'generator', payload: { count: 50_000, keys: 100, seed: 1, ratePerSecond: 500_000 } };
+    const source: SourceSpec<GeneratedRecord> = { kind: 'generator', payload: { count: 40_000, keys: 100, seed: 1, ratePerSecond: 100_000 } };
     const env = new StreamEnvironment({ jobName: 'notify-job', parallelism: 2, stateBackend: backend, checkpoint: { intervalMs: 10, retainedCheckpoints: 100 } });
     env.source(source, { uid: 'src' }).keyBy((r) => r.key).process(fn, { uid: 'p' }).sink(new CollectSink<number>().spec(), { uid: 'out' });
     const stats = await new LocalExecutor().run(env, { checkpointDir: dir });

@@ -114,6 +114,8 @@ export class CheckpointCoordinator {
   /** A final checkpoint completed: the sources are ending, nothing more to checkpoint. */
   private finalCompleted = false;
   private readonly io = new Set<Promise<unknown>>();
+  /** Fully acknowledged checkpoints whose `_metadata` is being written. */
+  private readonly completing = new Set<number>();
   /** Serializes retention passes so two never plan over the same listing. */
   private retention: Promise<void> = Promise.resolve();
   private readonly wallClock: () => number;
@@ -170,6 +172,11 @@ export class CheckpointCoordinator {
     for (const id of this.pendingIds()) this.abort(id, reason, 'the execution attempt ended');
     this.hooks = undefined;
     await this.settle();
+    // The job finished and nothing writes any more: leave only what the retained checkpoints need.
+    if (reason === CheckpointFailureReason.COORDINATOR_SHUTDOWN && this.retained.length > 0) {
+      this.scheduleRetention(false);
+      await this.settle();
+    }
   }
 
   /** Waits until no metadata write, deletion or retention pass is running. */
@@ -196,6 +203,7 @@ export class CheckpointCoordinator {
       const stragglers = p?.pending.notYetAcknowledged().map((s) => `${s.operatorUid}#${s.subtaskIndex}`) ?? [];
       this.abort(id, CheckpointFailureReason.TIMEOUT, `not acknowledged within ${this.o.settings.timeoutMs} ms by ${stragglers.slice(0, 5).join(', ')}`);
     }
+    if (this.fatal !== undefined) return; // an expiry just exceeded the tolerance: no new checkpoint
     const decision = this.trigger.decide(now);
     const finalDue = this.finalFrom !== undefined && this.pendingFinalCount() === 0 && decision.kind !== 'blocked';
     if (decision.kind === 'trigger' || finalDue) this.triggerNow(now);
@@ -213,7 +221,7 @@ export class CheckpointCoordinator {
   acknowledge(ack: CoordinatorAck): void {
     const p = this.pending.get(ack.checkpointId);
     if (p === undefined) {
-      this.discardFiles(ack.written);
+      this.discardLate(ack.checkpointId, ack.written);
       return;
     }
     for (const op of ack.operators) {
@@ -230,9 +238,14 @@ export class CheckpointCoordinator {
     if (p.pending.isFullyAcknowledged) this.complete(p);
   }
 
-  /** A subtask could not take or write its snapshot. */
-  decline(checkpointId: number, subtaskIndex: number, error: unknown): void {
-    if (!this.pending.has(checkpointId)) return;
+  /** A subtask could not take or write its snapshot; `written` is what it had written already. */
+  decline(checkpointId: number, subtaskIndex: number, error: unknown, written: readonly FileRef[] = []): void {
+    const p = this.pending.get(checkpointId);
+    if (p === undefined) {
+      this.discardLate(checkpointId, written);
+      return;
+    }
+    p.written.push(...written);
     const message = error instanceof Error ? error.message : String(error);
     this.abort(checkpointId, CheckpointFailureReason.DECLINED, `subtask ${subtaskIndex}: ${message}`, error);
   }
@@ -271,6 +284,7 @@ export class CheckpointCoordinator {
     const now = this.o.clock();
     const completed = p.pending.finalize(now);
     this.pending.delete(id);
+    this.completing.add(id);
     const metadata = this.metadataOf(completed, p);
     const hooks = this.hooks;
     this.track(
@@ -278,12 +292,14 @@ export class CheckpointCoordinator {
         try {
           await writeCheckpointMetadata(this.o.storage, metadata, this.o.metadataCodec);
         } catch (e) {
+          this.completing.delete(id);
           this.trigger.onAborted(id);
           this.recordFailure(id, new CheckpointError(CheckpointFailureReason.IO_ERROR, id, `writing _metadata failed: ${(e as Error).message}`, { cause: e }));
           this.discardCheckpointFiles(id, p.written);
           return;
         }
         // Durable: this checkpoint is completed in DESIGN.md's sense from here on.
+        this.completing.delete(id);
         this.trigger.onCompleted(id, this.o.clock());
         this.failures.onSuccess(id);
         this.retained.push(metadata);
@@ -388,6 +404,15 @@ export class CheckpointCoordinator {
     this.discardFiles(written);
   }
 
+  /**
+   * Files of a checkpoint that is no longer pending (aborted while this subtask was still writing):
+   * they and the directory the late write recreated go, unless the checkpoint completed after all.
+   */
+  private discardLate(checkpointId: number, written: readonly FileRef[]): void {
+    if (this.retained.some((m) => m.checkpointId === checkpointId) || this.completing.has(checkpointId)) return;
+    this.discardCheckpointFiles(checkpointId, written);
+  }
+
   private discardFiles(written: readonly FileRef[]): void {
     if (written.length === 0) return;
     const keep = this.referencedByLive();
@@ -412,21 +437,28 @@ export class CheckpointCoordinator {
     return keep;
   }
 
-  private scheduleRetention(): void {
+  /**
+   * Queues a retention pass. `writersActive: false` only when no subtask can be writing (the attempt
+   * ended): then every unreferenced segment and temp file is a leftover too.
+   */
+  private scheduleRetention(writersActive = true): void {
     this.retention = this.retention.then(async () => {
       try {
         const listing = await scanJobDirectory(this.o.storage);
+        const considered = [...this.retained];
         const plan = filesToDelete({
           listing,
-          completed: this.retained,
+          completed: considered,
           retainCount: this.o.settings.retainedCheckpoints,
-          writersActive: true,
+          writersActive,
           // Retained checkpoints' references are retention's own business; pending ones are not in `completed`.
           protectedPaths: this.referencedByPending(),
         });
         await applyDeletionPlan(this.o.storage, plan);
+        // Only what this pass decided to drop: a checkpoint that completed meanwhile stays retained.
         const kept = new Set(plan.retained);
-        this.retained = this.retained.filter((m) => kept.has(m.checkpointId));
+        const dropped = new Set(considered.filter((m) => !kept.has(m.checkpointId)).map((m) => m.checkpointId));
+        this.retained = this.retained.filter((m) => !dropped.has(m.checkpointId));
       } catch (e) {
         // Retention is housekeeping: a failed pass leaves extra files, never a broken checkpoint.
         console.error(`weir: checkpoint retention failed (will retry after the next checkpoint): ${(e as Error).message}`);

@@ -88,6 +88,9 @@ export interface DeployedChain {
   readonly chain: OperatorChain;
 }
 
+/** After a failure, how long teardown waits for sink calls and snapshot writes still in flight. */
+const FAILURE_GRACE_MS = 1000;
+
 /** How long to sleep when nothing can move (idle sources, I/O in flight), so an idle job does not spin. */
 const IDLE_SLEEP_MS = 1;
 
@@ -176,7 +179,7 @@ export async function runAttempt(graph: LogicalGraph, o: AttemptOptions): Promis
     }
     failed = false;
   } finally {
-    await deployment.settle();
+    await deployment.settle(failed);
     if (coordinator !== undefined) {
       await coordinator.detach(failed ? CheckpointFailureReason.TASK_FAILURE : CheckpointFailureReason.COORDINATOR_SHUTDOWN);
     }
@@ -204,7 +207,7 @@ function reportProgress(o: AttemptOptions, d: Deployment, now: number): void {
   let queuedRecords = 0;
   for (const ch of d.channels) queuedRecords += ch.queuedRecords;
   const last = o.checkpointing?.coordinator.latestCompleted;
-  notifyListener(o.listener?.onProgress, {
+  notifyListener(o.listener, 'onProgress', {
     uptimeMs: now - o.runStartedAt,
     sourceRecords,
     sinkRecords,
@@ -219,8 +222,12 @@ interface Deployment {
   readonly chains: readonly DeployedChain[];
   /** Opens sources and sinks (sinks may do I/O, e.g. commit restored transactions). */
   open(): Promise<void>;
-  /** Waits for queued sink calls and in-flight snapshot writes (before the coordinator detaches). */
-  settle(): Promise<void>;
+  /**
+   * Waits for queued sink calls and in-flight snapshot writes (before the coordinator detaches). After
+   * a failure it waits at most {@link FAILURE_GRACE_MS}: a hung sink call must not keep the job from
+   * restarting or stopping.
+   */
+  settle(failed: boolean): Promise<void>;
   /** Releases every connector and chain; on failure, errors while closing are dropped (the run already failed). */
   close(failed: boolean): Promise<void>;
 }
@@ -437,12 +444,16 @@ function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
     async open() {
       for (const open of opens) await open();
     },
-    async settle() {
-      for (const r of runners) while (r.pending !== undefined) await r.pending;
-      for (const s of snapshotters) await s.settle();
+    async settle(failed) {
+      const all = (async () => {
+        for (const r of runners) while (r.pending !== undefined) await r.pending;
+        for (const s of snapshotters) await s.settle();
+      })();
+      if (!failed) return all;
+      const timedOut = await Promise.race([all.then(() => false), sleep(FAILURE_GRACE_MS).then(() => true)]);
+      if (timedOut) console.error(`weir: sink calls or snapshot writes still running ${FAILURE_GRACE_MS} ms after the failure; going on without them`);
     },
     async close(failed) {
-      for (const r of runners) while (r.pending !== undefined) await r.pending;
       let first: { error: unknown } | undefined;
       const attempt = async (f: () => unknown): Promise<void> => {
         try {

@@ -71,12 +71,20 @@ export interface JobListener {
   onProgress?(info: ProgressSummary): void;
 }
 
-/** Calls a listener callback, keeping a throwing listener from failing the job. */
-export function notifyListener<A>(callback: ((arg: A) => void) | undefined, arg: A): void {
+/**
+ * Calls `listener[event](arg)` as a method (so a class-based listener keeps its `this`), keeping a
+ * throwing listener from failing the job.
+ */
+export function notifyListener<E extends keyof JobListener>(
+  listener: JobListener | undefined,
+  event: E,
+  arg: Parameters<NonNullable<JobListener[E]>>[0],
+): void {
+  const callback = listener?.[event] as ((a: typeof arg) => void) | undefined;
   if (callback === undefined) return;
   try {
-    callback(arg);
+    callback.call(listener, arg);
   } catch (e) {
-    console.error('weir: a job listener threw (ignored):', e);
+    console.error(`weir: a job listener's ${event} threw (ignored):`, e);
   }
 }

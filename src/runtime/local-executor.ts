@@ -174,7 +174,7 @@ export class LocalExecutor {
           cleanUp: { retainCount: settings.checkpoint.retainedCheckpoints },
         });
         if (attempt === 1) firstRestored = restored.checkpointId;
-        notifyListener(o.listener?.onRestored, { attempt, checkpointId: restored.checkpointId, rejected: restored.rejected });
+        notifyListener(o.listener, 'onRestored', { attempt, checkpointId: restored.checkpointId, rejected: restored.rejected });
         coordinator ??= newCoordinator(graph, storage, jobId, restored, o);
         checkpointing = { coordinator, storage, codec, restored, faults: o.faults };
       }
@@ -210,7 +210,7 @@ export class LocalExecutor {
         if (storage === undefined) throw error;
         const decision = restart.onFailure(performance.now());
         if (!decision.restart) throw withoutRestart(error, decision.reason);
-        notifyListener(o.listener?.onRestart, { attempt: attempt + 1, delayMs: decision.delayMs, error });
+        notifyListener(o.listener, 'onRestart', { attempt: attempt + 1, delayMs: decision.delayMs, error });
         await abortableSleep(decision.delayMs, signal);
       }
     }
@@ -254,9 +254,9 @@ function newCoordinator(
     firstCheckpointId: restored.nextCheckpointId,
     retained: restored.retained,
     clock: () => performance.now(),
-    onCompleted: (info) => notifyListener(o.listener?.onCheckpointCompleted, info),
+    onCompleted: (info) => notifyListener(o.listener, 'onCheckpointCompleted', info),
     onFailed: (info) =>
-      notifyListener(o.listener?.onCheckpointFailed, {
+      notifyListener(o.listener, 'onCheckpointFailed', {
         checkpointId: info.checkpointId,
         reason: info.error.reason,
         message: info.error.message,

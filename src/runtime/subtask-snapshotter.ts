@@ -54,7 +54,8 @@ export interface OperatorStateCapture {
 /** Where acknowledgements and declines go. */
 export interface AckTarget {
   acknowledge(ack: SubtaskAck): void;
-  decline(checkpointId: number, subtaskIndex: number, error: unknown): void;
+  /** `written`: files this subtask had already written for the checkpoint, to be deleted with it. */
+  decline(checkpointId: number, subtaskIndex: number, error: unknown, written: readonly FileRef[]): void;
 }
 
 /** Everything a snapshotter writes with. */
@@ -141,10 +142,11 @@ export class SubtaskSnapshotter {
     // Chains are advanced now, synchronously, so the next barrier builds on this snapshot even while
     // its files are still being written (they are written before the next checkpoint's, see tail).
     const plannedKeyed = snaps.map(({ uid, snap }) => ({ uid, snap, path: this.plannedPath(uid, checkpointId, base) }));
-    const run = this.tail.then(() => this.writeAndAck(checkpointId, base, plannedKeyed, operatorStates, syncMs, alignmentMs));
+    const written: FileRef[] = [];
+    const run = this.tail.then(() => this.writeAndAck(checkpointId, base, plannedKeyed, operatorStates, syncMs, alignmentMs, written));
     const tracked = run.catch((error: unknown) => {
       this.invalidateChains();
-      this.o.target.decline(checkpointId, this.o.subtaskIndex, error);
+      this.o.target.decline(checkpointId, this.o.subtaskIndex, error, written);
     });
     this.tail = tracked;
     this.inFlight.add(tracked);
@@ -189,9 +191,9 @@ export class SubtaskSnapshotter {
     operatorStates: readonly OperatorStateCapture[],
     syncMs: number,
     alignmentMs: number,
+    written: FileRef[],
   ): Promise<void> {
     const { storage, codec, faults, subtaskIndex } = this.o;
-    const written: FileRef[] = [];
     const operators: OperatorAck[] = [];
     const range = this.o.keyGroupRange;
     for (const { uid, snap, path } of keyed) {
