@@ -11,6 +11,7 @@ import { createRestartStrategy } from '../checkpoint/restart-strategy.js';
 import { jobDirectory } from '../storage/checkpoint-layout.js';
 import { FsCheckpointStorage, type CheckpointStorage } from '../storage/checkpoint-store.js';
 import { createCodec, type Codec } from '../storage/codec.js';
+import { describeRejections } from '../storage/checkpoint-restore.js';
 import { recoverLatestCheckpoint, type RecoveredCheckpoint } from './checkpoint-recovery.js';
 import { defaultConnectorRegistry, type ConnectorRegistry } from './connector-registry.js';
 import { JobExecutionError, runAttempt, type AttemptCheckpointing, type DeployedChain } from './execution-attempt.js';
@@ -174,6 +175,7 @@ export class LocalExecutor {
           cleanUp: { retainCount: settings.checkpoint.retainedCheckpoints },
         });
         if (attempt === 1) firstRestored = restored.checkpointId;
+        if (o.listener?.onRestored === undefined) warnAboutDamage(restored, jobId);
         notifyListener(o.listener, 'onRestored', { attempt, checkpointId: restored.checkpointId, rejected: restored.rejected });
         coordinator ??= newCoordinator(graph, storage, jobId, restored, o);
         checkpointing = { coordinator, storage, codec, restored, faults: o.faults };
@@ -215,6 +217,18 @@ export class LocalExecutor {
       }
     }
   }
+}
+
+/**
+ * Says loudly (stderr) that damaged checkpoints were passed over; an interrupted, incomplete one is
+ * routine after a crash and not worth a warning. Used when no listener takes `onRestored` (the CLI
+ * has one and prints every rejection itself).
+ */
+function warnAboutDamage(restored: RecoveredCheckpoint, jobId: string): void {
+  const damaged = restored.rejected.filter((r) => r.reasons.some((why) => why.kind !== 'incomplete'));
+  if (damaged.length === 0) return;
+  const to = restored.checkpointId === undefined ? 'empty state' : `checkpoint ${restored.checkpointId}`;
+  console.warn(`weir: job '${jobId}': passed over ${damaged.length} damaged checkpoint(s), restoring ${to}:\n${describeRejections(damaged)}`);
 }
 
 /** The final error once the restart strategy gave up: the task's error, saying why it stays failed. */
