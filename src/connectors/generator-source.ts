@@ -3,7 +3,7 @@
  * function of `(seed, i)` (a counter-based draw, not a sequential PRNG stream), so restoring from a
  * position needs no fast-forward and replays exactly what was produced before the failure.
  */
-import { mulberry32 } from '../random/mulberry32.js';
+import { mulberry32At } from '../random/mulberry32.js';
 import { fmix32 } from '../state/murmur3.js';
 import {
   beginPosition,
@@ -157,9 +157,9 @@ export class GeneratorSource implements ReplayableSource<GeneratedRecord> {
 
   /** Record `i` of the whole stream, whichever split emits it; pure, so tests can compute expectations. */
   record(i: number): GeneratedRecord {
-    const rnd = mulberry32(recordSeed(this.options.seed, i));
-    const key = this.pickKey(rnd());
-    const value = Math.floor(rnd() * VALUE_RANGE);
+    const seed = recordSeed(this.options.seed, i);
+    const key = this.pickKey(mulberry32At(seed, 0));
+    const value = Math.floor(mulberry32At(seed, 1) * VALUE_RANGE);
     return { id: i, key, value, ts: this.emitTimeOf(i, this.options.startTimestamp ?? 0) };
   }
 
