@@ -37,14 +37,20 @@ export interface CoordinatorAck {
   readonly alignmentMs: number;
 }
 
-/** A completed checkpoint as reported to hooks and listeners. */
+/** A completed checkpoint as reported to hooks and listeners (the runtime's `CheckpointSummary`). */
 export interface CompletedCheckpointInfo {
   readonly checkpointId: number;
+  /** Bytes of every file this checkpoint wrote itself (not the shared segments it reuses). */
   readonly writtenBytes: number;
+  /** Bytes of every file the checkpoint references (what a restore reads). */
   readonly fullSizeBytes: number;
+  /** Trigger to durable `_metadata`, ms. */
   readonly durationMs: number;
+  /** Longest barrier alignment of any subtask, ms (0 when no subtask had several inputs). */
   readonly maxAlignmentMs: number;
+  /** Longest synchronous snapshot part of any subtask, ms (the time records stood still). */
   readonly maxSyncMs: number;
+  /** Triggered because every source finished: the checkpoint that commits the job's last output. */
   readonly final: boolean;
 }
 

@@ -3,24 +3,11 @@
  * and metrics). Every callback is optional and called on the job's thread; a callback must not throw
  * (a throw is logged and ignored, so a broken progress printer cannot fail a job).
  */
+import type { CompletedCheckpointInfo } from '../checkpoint/checkpoint-coordinator.js';
 import type { RejectedCheckpoint } from '../storage/checkpoint-restore.js';
 
 /** One completed checkpoint, as the progress line and the checkpoint history show it. */
-export interface CheckpointSummary {
-  readonly checkpointId: number;
-  /** Bytes of every file this checkpoint wrote itself (not the shared segments it reuses). */
-  readonly writtenBytes: number;
-  /** Bytes of every file the checkpoint references (what a restore reads). */
-  readonly fullSizeBytes: number;
-  /** Trigger to durable `_metadata`, ms. */
-  readonly durationMs: number;
-  /** Longest barrier alignment of any subtask, ms (0 when no subtask had several inputs). */
-  readonly maxAlignmentMs: number;
-  /** Longest synchronous snapshot part of any subtask, ms (the time records stood still). */
-  readonly maxSyncMs: number;
-  /** Triggered because every source finished: the checkpoint that commits the job's last output. */
-  readonly final: boolean;
-}
+export type CheckpointSummary = CompletedCheckpointInfo;
 
 /** A checkpoint that did not complete. */
 export interface CheckpointFailureSummary {
