@@ -13,10 +13,10 @@
 import type { FileRef, StateHandle } from '../storage/checkpoint-metadata.js';
 import { handleFiles, referencedFiles, type CheckpointMetadata, type OperatorStateMetadata } from '../storage/checkpoint-metadata.js';
 import { checkpointDirName } from '../storage/checkpoint-layout.js';
-import { applyDeletionPlan, scanJobDirectory, writeCheckpointMetadata, type CheckpointStorage } from '../storage/checkpoint-store.js';
-import { filesToDelete } from '../storage/checkpoint-retention.js';
+import { writeCheckpointMetadata, type CheckpointStorage } from '../storage/checkpoint-store.js';
 import type { Codec } from '../storage/codec.js';
 import { CheckpointError, CheckpointFailureReason, FailureCounter } from './checkpoint-failure.js';
+import { CheckpointFiles } from './checkpoint-files.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { CheckpointTrigger } from './checkpoint-trigger.js';
 import { AckResult, PendingCheckpoint, type CompletedCheckpoint } from './pending-checkpoint.js';
@@ -27,11 +27,18 @@ export interface ExpectedOperator {
   readonly parallelism: number;
 }
 
+/** The handles one operator of a subtask acknowledges. */
+export interface OperatorAck {
+  readonly uid: string;
+  readonly handles: readonly StateHandle[];
+}
+
 /** One subtask's acknowledgement (all stateful operators of its chain). */
 export interface CoordinatorAck {
   readonly checkpointId: number;
   readonly subtaskIndex: number;
-  readonly operators: ReadonlyArray<{ readonly uid: string; readonly handles: readonly StateHandle[] }>;
+  readonly operators: readonly OperatorAck[];
+  /** Files this checkpoint wrote for this subtask (deleted if the checkpoint is discarded). */
   readonly written: readonly FileRef[];
   readonly syncMs: number;
   readonly alignmentMs: number;
@@ -110,8 +117,8 @@ export class CheckpointCoordinator {
   private trigger: CheckpointTrigger;
   private readonly failures: FailureCounter;
   private readonly pending = new Map<number, PendingExtra>();
-  /** Completed checkpoints still on disk, oldest first. */
-  private retained: CheckpointMetadata[];
+  /** Retention, deletions and the storage operations in flight. */
+  private readonly files: CheckpointFiles;
   private hooks: CoordinatorHooks | undefined;
   /** Set when the job must fail (tolerance exceeded, metadata fault); the executor rethrows it. */
   private fatal: { error: unknown } | undefined;
@@ -119,11 +126,8 @@ export class CheckpointCoordinator {
   private finalFrom: number | undefined;
   /** A final checkpoint completed: the sources are ending, nothing more to checkpoint. */
   private finalCompleted = false;
-  private readonly io = new Set<Promise<unknown>>();
   /** Fully acknowledged checkpoints whose `_metadata` is being written. */
   private readonly completing = new Set<number>();
-  /** Serializes retention passes so two never plan over the same listing. */
-  private retention: Promise<void> = Promise.resolve();
   private readonly wallClock: () => number;
   private lastCompleted: CompletedCheckpointInfo | undefined;
   private completedCount = 0;
@@ -132,7 +136,7 @@ export class CheckpointCoordinator {
     this.nextId = o.firstCheckpointId;
     this.trigger = new CheckpointTrigger(o.settings, o.clock());
     this.failures = new FailureCounter(o.settings.tolerableFailedCheckpoints);
-    this.retained = [...o.retained].sort((a, b) => a.checkpointId - b.checkpointId);
+    this.files = new CheckpointFiles(o.storage, o.settings.retainedCheckpoints, o.retained, () => this.referencedByPending());
     this.wallClock = o.wallClock ?? Date.now;
   }
 
@@ -156,11 +160,6 @@ export class CheckpointCoordinator {
     return [...this.pending.keys()].sort((a, b) => a - b);
   }
 
-  /** Metadata of the completed checkpoints on disk, oldest first. */
-  retainedCheckpoints(): readonly CheckpointMetadata[] {
-    return this.retained;
-  }
-
   /** Starts an execution attempt: new hooks, a fresh trigger (the interval counts from now). */
   attach(hooks: CoordinatorHooks): void {
     this.hooks = hooks;
@@ -179,16 +178,15 @@ export class CheckpointCoordinator {
     this.hooks = undefined;
     await this.settle();
     // The job finished and nothing writes any more: leave only what the retained checkpoints need.
-    if (reason === CheckpointFailureReason.COORDINATOR_SHUTDOWN && this.retained.length > 0) {
-      this.scheduleRetention(false);
+    if (reason === CheckpointFailureReason.COORDINATOR_SHUTDOWN && this.files.hasRetained) {
+      this.files.scheduleRetention(false);
       await this.settle();
     }
   }
 
   /** Waits until no metadata write, deletion or retention pass is running. */
   async settle(): Promise<void> {
-    while (this.io.size > 0) await Promise.allSettled([...this.io]);
-    await this.retention;
+    await this.files.settle();
   }
 
   /** Every source has ended: trigger the final checkpoint as soon as a slot is free. */
@@ -215,14 +213,6 @@ export class CheckpointCoordinator {
     if (decision.kind === 'trigger' || finalDue) this.triggerNow(now);
   }
 
-  /** When `tick` next has something to do (a trigger or an expiry), for an idle scheduler's sleep. */
-  nextDeadline(now: number): number | undefined {
-    const t = this.finalFrom !== undefined && this.pendingFinalCount() === 0 ? now : this.trigger.nextTriggerAt(now);
-    const e = this.trigger.nextExpiryAt();
-    if (t === undefined) return e;
-    return e === undefined ? t : Math.min(t, e);
-  }
-
   /** A subtask's acknowledgement; may complete the checkpoint. */
   acknowledge(ack: CoordinatorAck): void {
     const p = this.pending.get(ack.checkpointId);
@@ -234,7 +224,7 @@ export class CheckpointCoordinator {
       const r = p.pending.acknowledge({ operatorUid: op.uid, subtaskIndex: ack.subtaskIndex }, op.handles);
       if (r === AckResult.UNKNOWN) {
         this.abort(ack.checkpointId, CheckpointFailureReason.DECLINED, `unexpected acknowledgement from ${op.uid}#${ack.subtaskIndex}`);
-        this.discardFiles(ack.written);
+        this.files.discardFiles(ack.written);
         return;
       }
     }
@@ -293,7 +283,7 @@ export class CheckpointCoordinator {
     this.completing.add(id);
     const metadata = this.metadataOf(completed, p);
     const hooks = this.hooks;
-    this.track(
+    this.files.track(
       (async () => {
         try {
           await writeCheckpointMetadata(this.o.storage, metadata, this.o.metadataCodec);
@@ -301,14 +291,14 @@ export class CheckpointCoordinator {
           this.completing.delete(id);
           this.trigger.onAborted(id);
           this.recordFailure(id, new CheckpointError(CheckpointFailureReason.IO_ERROR, id, `writing _metadata failed: ${(e as Error).message}`, { cause: e }));
-          this.discardCheckpointFiles(id, p.written);
+          this.files.discardCheckpoint(id, p.written);
           return;
         }
         // Durable: this checkpoint is completed in DESIGN.md's sense from here on.
         this.completing.delete(id);
         this.trigger.onCompleted(id, this.o.clock());
         this.failures.onSuccess(id);
-        this.retained.push(metadata);
+        this.files.addCompleted(metadata);
         this.completedCount++;
         const info: CompletedCheckpointInfo = {
           checkpointId: id,
@@ -333,7 +323,7 @@ export class CheckpointCoordinator {
         }
         this.o.onCompleted?.(info);
         if (hooks !== undefined && hooks === this.hooks) hooks.notifyComplete(id);
-        this.scheduleRetention();
+        this.files.scheduleRetention();
       })(),
     );
   }
@@ -384,7 +374,7 @@ export class CheckpointCoordinator {
         }
       }
     }
-    this.discardCheckpointFiles(id, p.written);
+    this.files.discardCheckpoint(id, p.written);
   }
 
   private recordFailure(id: number, error: CheckpointError): void {
@@ -403,33 +393,13 @@ export class CheckpointCoordinator {
     }
   }
 
-  /** Deletes an aborted checkpoint's directory and the segments it wrote that nothing else references. */
-  private discardCheckpointFiles(id: number, written: readonly FileRef[]): void {
-    const storage = this.o.storage;
-    this.track(storage.delete(checkpointDirName(id)));
-    this.discardFiles(written);
-  }
-
   /**
    * Files of a checkpoint that is no longer pending (aborted while this subtask was still writing):
    * they and the directory the late write recreated go, unless the checkpoint completed after all.
    */
   private discardLate(checkpointId: number, written: readonly FileRef[]): void {
-    if (this.retained.some((m) => m.checkpointId === checkpointId) || this.completing.has(checkpointId)) return;
-    this.discardCheckpointFiles(checkpointId, written);
-  }
-
-  private discardFiles(written: readonly FileRef[]): void {
-    if (written.length === 0) return;
-    const keep = this.referencedByLive();
-    for (const f of written) if (!keep.has(f.path)) this.track(this.o.storage.delete(f.path));
-  }
-
-  /** Paths retained completed checkpoints or pending ones reference or wrote. */
-  private referencedByLive(): Set<string> {
-    const keep = this.referencedByPending();
-    for (const m of this.retained) for (const f of referencedFiles(m)) keep.add(f.path);
-    return keep;
+    if (this.files.isRetained(checkpointId) || this.completing.has(checkpointId)) return;
+    this.files.discardCheckpoint(checkpointId, written);
   }
 
   /** Directories of pending checkpoints and the files they wrote or whose acks reference. */
@@ -441,42 +411,5 @@ export class CheckpointCoordinator {
       for (const st of p.pending.acknowledgedHandles()) for (const h of st) for (const f of handleFiles(h)) keep.add(f.path);
     }
     return keep;
-  }
-
-  /**
-   * Queues a retention pass. `writersActive: false` only when no subtask can be writing (the attempt
-   * ended): then every unreferenced segment and temp file is a leftover too.
-   */
-  private scheduleRetention(writersActive = true): void {
-    this.retention = this.retention.then(async () => {
-      try {
-        const listing = await scanJobDirectory(this.o.storage);
-        const considered = [...this.retained];
-        const plan = filesToDelete({
-          listing,
-          completed: considered,
-          retainCount: this.o.settings.retainedCheckpoints,
-          writersActive,
-          // Retained checkpoints' references are retention's own business; pending ones are not in `completed`.
-          protectedPaths: this.referencedByPending(),
-        });
-        await applyDeletionPlan(this.o.storage, plan);
-        // Only what this pass decided to drop: a checkpoint that completed meanwhile stays retained.
-        const kept = new Set(plan.retained);
-        const dropped = new Set(considered.filter((m) => !kept.has(m.checkpointId)).map((m) => m.checkpointId));
-        this.retained = this.retained.filter((m) => !dropped.has(m.checkpointId));
-      } catch (e) {
-        // Retention is housekeeping: a failed pass leaves extra files, never a broken checkpoint.
-        console.error(`weir: checkpoint retention failed (will retry after the next checkpoint): ${(e as Error).message}`);
-      }
-    });
-  }
-
-  private track(p: Promise<unknown>): void {
-    const t = p.catch((e: unknown) => {
-      console.error(`weir: checkpoint storage operation failed: ${(e as Error).message}`);
-    });
-    this.io.add(t);
-    void t.finally(() => this.io.delete(t));
   }
 }

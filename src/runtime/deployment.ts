@@ -4,7 +4,7 @@
  * state, connectors with restored operator state, and checkpoint snapshotter. Everything is created
  * before anything runs, so a bad spec fails the attempt before any record moves.
  */
-import type { LogicalGraph, LogicalNode } from '../api/logical-graph.js';
+import { STATEFUL_OPERATOR_KINDS, type LogicalGraph, type LogicalNode } from '../api/logical-graph.js';
 import type { ReplayableSource } from '../connectors/source.js';
 import { toJobGraph } from '../graph/job-graph.js';
 import { createRouter } from '../graph/partitioners.js';
@@ -45,7 +45,7 @@ export interface Deployment {
 /** The uid of a node that has state, or undefined for stateless ones. */
 function stateUid(node: LogicalNode | undefined): string | undefined {
   if (node === undefined) return undefined;
-  return node.kind === 'source' || node.kind === 'sink' || node.kind === 'keyedProcess' ? node.uid : undefined;
+  return STATEFUL_OPERATOR_KINDS.includes(node.kind) ? node.uid : undefined;
 }
 
 /**

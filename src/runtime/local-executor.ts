@@ -5,8 +5,8 @@
  * latest completed checkpoint, and a failed attempt is restarted per the job's restart strategy.
  */
 import { StreamEnvironment } from '../api/environment.js';
-import type { LogicalGraph, LogicalNode, LogicalOperatorKind } from '../api/logical-graph.js';
-import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
+import { STATEFUL_OPERATOR_KINDS, type LogicalGraph, type LogicalNode, type LogicalOperatorKind } from '../api/logical-graph.js';
+import { CheckpointCoordinator, type ExpectedOperator } from '../checkpoint/checkpoint-coordinator.js';
 import { createRestartStrategy } from '../checkpoint/restart-strategy.js';
 import { jobDirectory } from '../storage/checkpoint-layout.js';
 import { FsCheckpointStorage, type CheckpointStorage } from '../storage/checkpoint-store.js';
@@ -177,7 +177,7 @@ export class LocalExecutor {
         if (attempt === 1) firstRestored = restored.checkpointId;
         if (o.listener?.onRestored === undefined) warnAboutDamage(restored, jobId);
         notifyListener(o.listener, 'onRestored', { attempt, checkpointId: restored.checkpointId, rejected: restored.rejected });
-        coordinator ??= newCoordinator(graph, storage, jobId, restored, o);
+        coordinator ??= newCoordinator(graph, stateful, storage, jobId, restored, o);
         checkpointing = { coordinator, storage, codec, restored, faults: o.faults };
       }
       try {
@@ -242,10 +242,10 @@ function withoutRestart(error: unknown, reason: string): unknown {
 }
 
 /** Every operator with state and its parallelism: what each checkpoint waits for. */
-function statefulOperators(graph: LogicalGraph): Array<{ uid: string; parallelism: number }> {
-  const out: Array<{ uid: string; parallelism: number }> = [];
+function statefulOperators(graph: LogicalGraph): ExpectedOperator[] {
+  const out: ExpectedOperator[] = [];
   for (const n of graph.nodes) {
-    if ((n.kind === 'source' || n.kind === 'sink' || n.kind === 'keyedProcess') && n.uid !== undefined) {
+    if (STATEFUL_OPERATOR_KINDS.includes(n.kind) && n.uid !== undefined) {
       out.push({ uid: n.uid, parallelism: n.parallelism });
     }
   }
@@ -254,6 +254,7 @@ function statefulOperators(graph: LogicalGraph): Array<{ uid: string; parallelis
 
 function newCoordinator(
   graph: LogicalGraph,
+  stateful: readonly ExpectedOperator[],
   storage: CheckpointStorage,
   jobId: string,
   restored: RecoveredCheckpoint,
@@ -264,7 +265,7 @@ function newCoordinator(
     settings: graph.settings.checkpoint,
     jobId,
     maxParallelism: graph.settings.maxParallelism,
-    operators: statefulOperators(graph),
+    operators: stateful,
     firstCheckpointId: restored.nextCheckpointId,
     retained: restored.retained,
     clock: () => performance.now(),

@@ -16,10 +16,11 @@
  * earlier checkpoint that could then fail without the later one noticing.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { CoordinatorAck, OperatorAck } from '../checkpoint/checkpoint-coordinator.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
 import type { StateSnapshot } from '../state/types.js';
 import { checkpointDirName, sharedSegmentPath } from '../storage/checkpoint-layout.js';
-import type { FileRef, StateHandle } from '../storage/checkpoint-metadata.js';
+import type { FileRef } from '../storage/checkpoint-metadata.js';
 import type { CheckpointStorage } from '../storage/checkpoint-store.js';
 import type { Codec } from '../storage/codec.js';
 import { encodeFile, FILE_KIND } from '../storage/file-container.js';
@@ -27,23 +28,6 @@ import type { KeyedOperatorInstance } from './operator-chain.js';
 
 /** Past this many files (base + deltas) the next snapshot writes a new base. */
 export const MAX_CHAIN_LENGTH = 10;
-
-/** The handles one operator of this subtask acknowledges. */
-export interface OperatorAck {
-  readonly uid: string;
-  readonly handles: readonly StateHandle[];
-}
-
-/** What a subtask reports for one checkpoint. */
-export interface SubtaskAck {
-  readonly checkpointId: number;
-  readonly subtaskIndex: number;
-  readonly operators: readonly OperatorAck[];
-  /** Files this checkpoint wrote for this subtask (deleted if the checkpoint is discarded). */
-  readonly written: readonly FileRef[];
-  readonly syncMs: number;
-  readonly alignmentMs: number;
-}
 
 /** Operator (non-keyed) state captured at the barrier; `bytes` may still be in the making (a sink's pre-commit). */
 export interface OperatorStateCapture {
@@ -53,7 +37,7 @@ export interface OperatorStateCapture {
 
 /** Where acknowledgements and declines go. */
 export interface AckTarget {
-  acknowledge(ack: SubtaskAck): void;
+  acknowledge(ack: CoordinatorAck): void;
   /** `written`: files this subtask had already written for the checkpoint, to be deleted with it. */
   decline(checkpointId: number, subtaskIndex: number, error: unknown, written: readonly FileRef[]): void;
 }
