@@ -12,6 +12,16 @@ export {
   type StateOptions,
 } from './state/descriptors.js';
 export { Serializers, type Serializer } from './state/serializers.js';
+// State schema evolution: versioned serializers, the record serializer, and the restore error.
+export {
+  recordSerializer,
+  RecordSerializer,
+  type RecordSchema,
+  type RecordField,
+  type SchemaCompatibility,
+  type SerializerSnapshot,
+} from './state/serializers.js';
+export { StateMigrationError } from './state/state-migration.js';
 export { ByteWriter } from './state/byte-writer.js';
 export {
   DEFAULT_MAX_PARALLELISM,
@@ -66,7 +76,11 @@ export {
   type SourceFactory,
   type SinkFactory,
 } from './runtime/connector-registry.js';
-export { IncompatibleCheckpointError } from './runtime/checkpoint-recovery.js';
+export { IncompatibleCheckpointError, StateFileError } from './runtime/checkpoint-recovery.js';
+// Savepoints: the handle of a running job, and opening a savepoint or retained checkpoint.
+export { SavepointError, type JobClient, type SavepointInfo, type SavepointOptions } from './runtime/job-client.js';
+export { RestorePointError, openRestorePoint, type RestorePoint } from './storage/restore-point.js';
+export type { CheckpointMetadata, SnapshotType } from './storage/checkpoint-metadata.js';
 export { GeneratorSource, type GeneratorOptions, type GeneratedRecord, type KeySkew } from './connectors/generator-source.js';
 export { FileLineSource, type FileSourceOptions } from './connectors/file-source.js';
 export { CollectSink, type CollectSinkOptions } from './connectors/collect-sink.js';

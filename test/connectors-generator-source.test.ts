@@ -123,7 +123,7 @@ describe('GeneratorSource', () => {
   it('rejects a position of another split or source kind', () => {
     const pos = opened(base, 0, 2).snapshotPosition();
     expect(() => opened(base, 1, 2, pos)).toThrow(SourcePositionError);
-    expect(() => opened(base, 0, 3, pos)).toThrow(/rescaling/);
+    expect(() => opened(base, 0, 3, pos)).toThrow(/restored only into the split it was taken from/);
     expect(() => opened(base, 0, 2, pos.subarray(0, pos.length - 1))).toThrow(SourcePositionError);
   });
 

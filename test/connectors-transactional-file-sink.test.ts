@@ -164,12 +164,21 @@ describe('TransactionalFileSink', () => {
 
   it('descriptors roundtrip and malformed state is rejected', () => {
     const txns = [
-      { subtaskIndex: 3, checkpointId: 7, bytes: 12 },
+      { subtaskIndex: 3, checkpointId: 7, bytes: 12, dir: '/data/out' },
       { subtaskIndex: 0, checkpointId: 2 ** 40, bytes: 0 },
     ];
     const bytes = encodePendingTransactions(txns);
     expect(decodePendingTransactions(bytes)).toEqual(txns);
     expect(() => decodePendingTransactions(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
-    expect(() => decodePendingTransactions(new Uint8Array([2, 0]))).toThrow(/version/);
+    expect(() => decodePendingTransactions(new Uint8Array([3, 0]))).toThrow(/version/);
+    // layout 1 (no directory) still reads: the sink's own directory is meant
+    const v1 = new Uint8Array([1, 1, 3, ...f64(7), ...f64(12)]);
+    expect(decodePendingTransactions(v1)).toEqual([{ subtaskIndex: 3, checkpointId: 7, bytes: 12 }]);
   });
 });
+
+function f64(v: number): number[] {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setFloat64(0, v, true);
+  return [...b];
+}

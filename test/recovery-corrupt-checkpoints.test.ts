@@ -6,6 +6,8 @@
  * damaged the run fails with a NoRestorableCheckpointError naming each problem and leaves the
  * evidence on disk, unless `allowEmptyRestore` lets it start empty.
  */
+import { decodeStateList } from '../src/storage/operator-state-list.js';
+import { decodeSplitEntry } from '../src/runtime/source-splits.js';
 import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,7 +76,9 @@ async function expectedAfter(storage: CheckpointStorage, m: CheckpointMetadata):
     const handle = st.handles.find((h) => h.kind === 'operator');
     if (handle?.kind !== 'operator') throw new Error('no source position');
     const raw = await decodeFile(await storage.read(handle.files[0]!.path), FILE_KIND.operatorState);
-    const next = readPositionCounter(readPositionHeader(raw, 'generator', { subtaskIndex: st.subtaskIndex, parallelism: PARALLELISM }), 'generator');
+    const [entry] = decodeStateList(raw, 'src');
+    const { position } = decodeSplitEntry(entry!, 'src');
+    const next = readPositionCounter(readPositionHeader(position!, 'generator', { subtaskIndex: st.subtaskIndex, parallelism: PARALLELISM }), 'generator');
     for (let i = st.subtaskIndex; i < next; i += PARALLELISM) {
       const k = gen.record(i).key;
       counted.set(k, (counted.get(k) ?? 0) + 1);

@@ -94,7 +94,7 @@ describe('snapshot format: layout', () => {
     const v = new DataView(bytes.buffer, bytes.byteOffset);
     expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('WSNP');
     expect(v.getUint32(0, true)).toBe(SNAPSHOT_MAGIC);
-    expect(bytes[4]).toBe(1); // version
+    expect(bytes[4]).toBe(2); // version
     expect(bytes[5]).toBe(1); // incremental
     expect(v.getUint16(6, true)).toBe(MAX_P);
     expect(v.getUint16(8, true)).toBe(2); // first key group
@@ -211,8 +211,8 @@ describe('snapshot format: validation', () => {
 
   it('rejects another format version, naming both', () => {
     const bad = good.slice();
-    bad[4] = 2;
-    expectFormatError(() => readSnapshotHeader(withFixedCrc(bad)), /unsupported snapshot format version 2 \(this weir reads 1\)/);
+    bad[4] = 3;
+    expectFormatError(() => readSnapshotHeader(withFixedCrc(bad)), /unsupported snapshot format version 3 \(this weir reads 1 to 2\)/);
   });
 
   it('rejects an unknown snapshot kind', () => {

@@ -20,6 +20,9 @@ import { CheckpointFiles } from './checkpoint-files.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { CheckpointTrigger } from './checkpoint-trigger.js';
 import { AckResult, PendingCheckpoint, type CompletedCheckpoint } from './pending-checkpoint.js';
+import { SavepointError, type SavepointInfo } from '../runtime/job-client.js';
+import type { CheckpointStorage as SavepointStorage } from '../storage/checkpoint-store.js';
+import { SavepointLocation } from './savepoint-location.js';
 
 /** A stateful operator whose every subtask must acknowledge each checkpoint. */
 export interface ExpectedOperator {
@@ -71,7 +74,7 @@ export interface FailedCheckpointInfo {
 /** How the coordinator reaches the subtasks of the current attempt. */
 export interface CoordinatorHooks {
   /** Emit barrier `checkpointId` at every source subtask, now (between two batches). */
-  injectBarriers(checkpointId: number): void;
+  injectBarriers(checkpointId: number, isSavepoint: boolean): void;
   /** `_metadata` of `checkpointId` is durable: pass `notifyCheckpointComplete` to every subtask. */
   notifyComplete(checkpointId: number): void;
   /** `checkpointId` was aborted: unblock its alignments, forget its chains. */
@@ -85,6 +88,8 @@ export interface CoordinatorOptions {
   /** Codec of `_metadata` (state files are written by the subtasks). */
   readonly metadataCodec?: Codec;
   readonly jobId: string;
+  /** Recorded in savepoints' `_metadata` (informational: the format is backend-independent). */
+  readonly stateBackend?: string;
   readonly maxParallelism: number;
   readonly operators: readonly ExpectedOperator[];
   /** The first id to use: above every `chk-<n>` on disk. */
@@ -106,9 +111,21 @@ interface PendingExtra {
   readonly pending: PendingCheckpoint<readonly StateHandle[]>;
   readonly triggeredAtWall: number;
   readonly final: boolean;
+  /** Set for a savepoint: where it goes and who waits for it. */
+  readonly savepoint: SavepointRequest | undefined;
   written: FileRef[];
   maxAlignmentMs: number;
   maxSyncMs: number;
+}
+
+/** A savepoint asked for and not yet completed or failed. */
+interface SavepointRequest {
+  readonly targetDirectory: string;
+  /** Stop-with-savepoint: the final checkpoint of the job is this savepoint. */
+  readonly stop: boolean;
+  location?: SavepointLocation;
+  readonly resolve: (info: SavepointInfo) => void;
+  readonly reject: (error: SavepointError) => void;
 }
 
 /** See the module comment. */
@@ -131,6 +148,12 @@ export class CheckpointCoordinator {
   private readonly wallClock: () => number;
   private lastCompleted: CompletedCheckpointInfo | undefined;
   private completedCount = 0;
+  /** Intermediate savepoints waiting for the next tick. */
+  private readonly queuedSavepoints: SavepointRequest[] = [];
+  /** A stop-with-savepoint request; its savepoint is the final checkpoint. */
+  private stopRequest: SavepointRequest | undefined;
+  /** Where each savepoint id writes; `live` false once it failed (late writes are then removed). */
+  private readonly savepointLocations = new Map<number, { readonly location: SavepointLocation; live: boolean }>();
 
   constructor(private readonly o: CoordinatorOptions) {
     this.nextId = o.firstCheckpointId;
@@ -175,6 +198,11 @@ export class CheckpointCoordinator {
    */
   async detach(reason: typeof CheckpointFailureReason.TASK_FAILURE | typeof CheckpointFailureReason.COORDINATOR_SHUTDOWN): Promise<void> {
     for (const id of this.pendingIds()) this.abort(id, reason, 'the execution attempt ended');
+    for (const r of this.queuedSavepoints.splice(0)) r.reject(new SavepointError('the execution attempt ended before the savepoint was triggered'));
+    if (this.stopRequest !== undefined && !this.finalCompleted) {
+      this.stopRequest.reject(new SavepointError('the execution attempt ended before the stop-with-savepoint completed'));
+    }
+    this.stopRequest = undefined;
     this.hooks = undefined;
     await this.settle();
     // The job finished and nothing writes any more: leave only what the retained checkpoints need.
@@ -187,6 +215,35 @@ export class CheckpointCoordinator {
   /** Waits until no metadata write, deletion or retention pass is running. */
   async settle(): Promise<void> {
     await this.files.settle();
+  }
+
+  /**
+   * Takes a savepoint into a new directory under `targetDirectory` (see savepoint-location.ts); with
+   * `stop`, it becomes the job's final checkpoint once the sources have stopped (the caller stops
+   * them when {@link stopRequested}). Savepoints are triggered at the next tick regardless of the
+   * interval, and their failures do not count against `tolerableFailedCheckpoints`.
+   */
+  triggerSavepoint(targetDirectory: string, stop: boolean): Promise<SavepointInfo> {
+    return new Promise((resolve, reject) => {
+      if (this.hooks === undefined) return reject(new SavepointError('the job is not running (restarting or ended)'));
+      if (this.finalFrom !== undefined || this.stopRequest !== undefined) {
+        return reject(new SavepointError('the job is already finishing: its sources have ended or a stop-with-savepoint is in progress'));
+      }
+      const request: SavepointRequest = { targetDirectory, stop, resolve, reject };
+      if (stop) this.stopRequest = request;
+      else this.queuedSavepoints.push(request);
+    });
+  }
+
+  /** A stop-with-savepoint was asked for: the sources must stop (then the final checkpoint is it). */
+  get stopRequested(): boolean {
+    return this.stopRequest !== undefined;
+  }
+
+  /** Where the subtasks write savepoint `checkpointId`; undefined once it was aborted. */
+  savepointStorage(checkpointId: number): SavepointStorage | undefined {
+    const entry = this.savepointLocations.get(checkpointId);
+    return entry?.live === true ? entry.location.storage : undefined;
   }
 
   /** Every source has ended: trigger the final checkpoint as soon as a slot is free. */
@@ -207,10 +264,18 @@ export class CheckpointCoordinator {
       const stragglers = p?.pending.notYetAcknowledged().map((s) => `${s.operatorUid}#${s.subtaskIndex}`) ?? [];
       this.abort(id, CheckpointFailureReason.TIMEOUT, `not acknowledged within ${this.o.settings.timeoutMs} ms by ${stragglers.slice(0, 5).join(', ')}`);
     }
+    for (const [id, p] of this.pending) {
+      if (p.savepoint !== undefined && now - p.pending.triggeredAt > this.o.settings.timeoutMs) {
+        this.abort(id, CheckpointFailureReason.TIMEOUT, `savepoint not completed within ${this.o.settings.timeoutMs} ms`);
+      }
+    }
     if (this.fatal !== undefined) return; // an expiry just exceeded the tolerance: no new checkpoint
+    for (const request of this.queuedSavepoints.splice(0)) this.triggerNow(now, request);
     const decision = this.trigger.decide(now);
     const finalDue = this.finalFrom !== undefined && this.pendingFinalCount() === 0 && decision.kind !== 'blocked';
-    if (decision.kind === 'trigger' || finalDue) this.triggerNow(now);
+    if (finalDue) this.triggerNow(now, this.stopRequest);
+    // once a stop is asked for, the next checkpoint is its savepoint: none may follow it
+    else if (decision.kind === 'trigger' && this.stopRequest === undefined) this.triggerNow(now, undefined);
   }
 
   /** A subtask's acknowledgement; may complete the checkpoint. */
@@ -257,8 +322,18 @@ export class CheckpointCoordinator {
     return n;
   }
 
-  private triggerNow(now: number): void {
+  private triggerNow(now: number, savepoint: SavepointRequest | undefined): void {
     const id = this.nextId++;
+    if (savepoint !== undefined) {
+      try {
+        savepoint.location = SavepointLocation.create(savepoint.targetDirectory, this.o.jobId, id);
+      } catch (e) {
+        savepoint.reject(new SavepointError(`cannot create a savepoint directory in ${savepoint.targetDirectory}: ${(e as Error).message}`, { cause: e }));
+        if (savepoint === this.stopRequest) this.stopRequest = undefined;
+        return;
+      }
+      this.savepointLocations.set(id, { location: savepoint.location, live: true });
+    }
     const expected = this.o.operators.flatMap((op) =>
       Array.from({ length: op.parallelism }, (_, subtaskIndex) => ({ operatorUid: op.uid, subtaskIndex })),
     );
@@ -267,12 +342,14 @@ export class CheckpointCoordinator {
       pending,
       triggeredAtWall: this.wallClock(),
       final: this.isFinal(id),
+      savepoint,
       written: [],
       maxAlignmentMs: 0,
       maxSyncMs: 0,
     });
-    this.trigger.onTriggered(id, now);
-    this.hooks?.injectBarriers(id);
+    // A savepoint is outside the periodic schedule: it neither waits for nor delays a checkpoint.
+    if (savepoint === undefined) this.trigger.onTriggered(id, now);
+    this.hooks?.injectBarriers(id, savepoint !== undefined);
   }
 
   private complete(p: PendingExtra): void {
@@ -280,6 +357,10 @@ export class CheckpointCoordinator {
     const now = this.o.clock();
     const completed = p.pending.finalize(now);
     this.pending.delete(id);
+    if (p.savepoint !== undefined) {
+      this.completeSavepoint(p, p.savepoint, completed);
+      return;
+    }
     this.completing.add(id);
     const metadata = this.metadataOf(completed, p);
     const hooks = this.hooks;
@@ -328,6 +409,44 @@ export class CheckpointCoordinator {
     );
   }
 
+  /**
+   * A savepoint is complete when its `_metadata` is durable. An intermediate one is not announced to
+   * the subtasks (Flink ≥ 1.15: savepoints do not commit side effects, so recovering from an earlier
+   * checkpoint cannot duplicate output); a stop-with-savepoint is the final checkpoint: its
+   * completion commits the sinks and lets the sources end.
+   */
+  private completeSavepoint(p: PendingExtra, request: SavepointRequest, completed: CompletedCheckpoint<readonly StateHandle[]>): void {
+    const id = completed.checkpointId;
+    const location = request.location!;
+    const metadata: CheckpointMetadata = {
+      type: 'savepoint',
+      ...(this.o.stateBackend === undefined ? {} : { stateBackend: this.o.stateBackend }),
+      ...this.metadataOf(completed, p),
+    };
+    const hooks = this.hooks;
+    this.completing.add(id);
+    this.files.track(
+      (async () => {
+        let sizeBytes: number;
+        try {
+          sizeBytes = await location.complete(metadata);
+        } catch (e) {
+          this.completing.delete(id);
+          this.savepointLocations.get(id)!.live = false;
+          request.reject(new SavepointError(`writing the savepoint's _metadata failed: ${(e as Error).message}`, { cause: e }));
+          if (request === this.stopRequest) this.stopRequest = undefined;
+          await location.discard();
+          return;
+        }
+        this.completing.delete(id);
+        request.resolve({ path: location.path, checkpointId: id, sizeBytes, durationMs: this.o.clock() - completed.triggeredAt });
+        if (!p.final) return;
+        this.finalCompleted = true;
+        if (hooks !== undefined && hooks === this.hooks) hooks.notifyComplete(id);
+      })(),
+    );
+  }
+
   private metadataOf(completed: CompletedCheckpoint<readonly StateHandle[]>, p: PendingExtra): CheckpointMetadata {
     const s = this.o.settings;
     const operators: OperatorStateMetadata[] = this.o.operators.map((op) => ({
@@ -364,17 +483,34 @@ export class CheckpointCoordinator {
     if (p === undefined) return;
     this.pending.delete(id);
     const { error } = p.pending.abort(reason, detail, cause);
-    this.trigger.onAborted(id);
     this.hooks?.abort(id);
+    if (p.savepoint !== undefined) {
+      this.abortSavepoint(id, p.savepoint, error);
+      return;
+    }
+    this.trigger.onAborted(id);
     if (reason !== CheckpointFailureReason.SUBSUMED) {
       this.recordFailure(id, error);
       if (this.o.settings.incremental) {
         for (const later of this.pendingIds()) {
-          if (later > id) this.abort(later, CheckpointFailureReason.DECLINED, `it builds on aborted checkpoint ${id}`);
+          // a savepoint is written in full: it builds on nothing
+          if (later > id && this.pending.get(later)?.savepoint === undefined) {
+            this.abort(later, CheckpointFailureReason.DECLINED, `it builds on aborted checkpoint ${id}`);
+          }
         }
       }
     }
     this.files.discardCheckpoint(id, p.written);
+  }
+
+  /** A failed savepoint: its caller learns why, its directory goes; the job carries on. */
+  private abortSavepoint(id: number, request: SavepointRequest, error: CheckpointError): void {
+    const entry = this.savepointLocations.get(id);
+    if (entry !== undefined) entry.live = false;
+    if (request === this.stopRequest) this.stopRequest = undefined;
+    request.reject(new SavepointError(`savepoint ${id} failed: ${error.message}`, { cause: error }));
+    const location = request.location;
+    if (location !== undefined) this.files.track(location.discard());
   }
 
   private recordFailure(id: number, error: CheckpointError): void {
@@ -399,6 +535,12 @@ export class CheckpointCoordinator {
    */
   private discardLate(checkpointId: number, written: readonly FileRef[]): void {
     if (this.files.isRetained(checkpointId) || this.completing.has(checkpointId)) return;
+    const savepoint = this.savepointLocations.get(checkpointId);
+    if (savepoint !== undefined) {
+      // a write that finished after its savepoint failed may have recreated the directory
+      if (!savepoint.live) this.files.track(savepoint.location.discard());
+      return;
+    }
     this.files.discardCheckpoint(checkpointId, written);
   }
 

@@ -5,12 +5,22 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, type CommandSpec } from './args.js';
 import { CHAOS_COMMAND, chaosCommand } from './chaos-command.js';
+import { INSPECT_COMMAND, inspectCommand } from './inspect-command.js';
+import { LIST_COMMAND, listCommand } from './list-command.js';
 import { consoleOutput, type CliOutput } from './output.js';
 import { reportFailure, RUN_COMMAND, runCommand } from './run-command.js';
+import { SAVEPOINT_COMMAND, savepointCommand } from './savepoint-command.js';
+import { STOP_COMMAND, stopCommand } from './stop-command.js';
+import { VERIFY_COMMAND, verifyCommand } from './verify-command.js';
 
 const COMMANDS: ReadonlyMap<string, { spec: CommandSpec; run: (argv: readonly string[], io: CliOutput) => Promise<number> }> = new Map([
   ['run', { spec: RUN_COMMAND, run: runCommand }],
   ['chaos', { spec: CHAOS_COMMAND, run: chaosCommand }],
+  ['savepoint', { spec: SAVEPOINT_COMMAND, run: savepointCommand }],
+  ['stop', { spec: STOP_COMMAND, run: stopCommand }],
+  ['list', { spec: LIST_COMMAND, run: listCommand }],
+  ['inspect', { spec: INSPECT_COMMAND, run: inspectCommand }],
+  ['verify', { spec: VERIFY_COMMAND, run: verifyCommand }],
 ]);
 
 function overview(): string {

@@ -4,13 +4,13 @@
  * two batches), stores `snapshotPosition()` in operator state; after a failure it reopens the source
  * with that position, so every record after the barrier is produced again and none before it.
  *
- * Splits and rescaling: a source's split is a pure function of `(subtaskIndex, parallelism)`, and a
- * position is only meaningful for the split it was taken from. Every position therefore carries its
- * split in a common header, and `open` rejects a position from another split with a
- * {@link SourcePositionError}. Redistributing positions to a different parallelism is not done here:
- * the progress of several old splits cannot in general be expressed as one position of a new split
- * (the generator's old subtasks stopped at different ids, a file split's boundary moves). Until a
- * runtime-level rule exists, a rescaled job restores these sources only with the old parallelism.
+ * Splits and rescaling: a source's split is a pure function of `(subtaskIndex, parallelism)` at the
+ * job's first start, and a position is only meaningful for the split it was taken from. Every
+ * position therefore carries its split in a common header, and `open` rejects a position from
+ * another split with a {@link SourcePositionError}. Splits keep their identity for good: after a
+ * rescale the runtime opens one instance of the source per split a subtask now reads, each with the
+ * split's original `(subtaskIndex, parallelism)` (see runtime/source-splits.ts), so a source needs
+ * no code of its own to be rescaled.
  */
 import { ByteReader, ByteFormatError } from '../state/byte-reader.js';
 import { ByteWriter } from '../state/byte-writer.js';
@@ -94,7 +94,7 @@ export function readPositionHeader(bytes: Uint8Array, kind: string, split: Split
     if (index !== split.subtaskIndex || parallelism !== split.parallelism) {
       throw new SourcePositionError(
         `${kind} position belongs to split ${index}/${parallelism}, not ${split.subtaskIndex}/${split.parallelism} ` +
-          `(rescaling this source is not supported)`,
+          `(a position is restored only into the split it was taken from)`,
       );
     }
     return r;

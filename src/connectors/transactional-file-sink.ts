@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ByteFormatError, ByteReader } from '../state/byte-reader.js';
 import { ByteWriter } from '../state/byte-writer.js';
 import { durableRename, fsyncDirectory } from '../storage/atomic-file.js';
@@ -27,6 +27,12 @@ export interface PendingTransaction {
   readonly subtaskIndex: number;
   readonly checkpointId: number;
   readonly bytes: number;
+  /**
+   * The sink directory it was written in (absolute). A job started from a savepoint with another
+   * output directory (an A/B test) still commits the savepoint's transactions where they are.
+   * Absent in descriptors of layout version 1: the sink's own directory.
+   */
+  readonly dir?: string;
 }
 
 /** Options of {@link TransactionalFileSink}. */
@@ -34,13 +40,18 @@ export interface TransactionalFileSinkOptions<T> {
   /** Output directory, shared by all subtasks of the sink. */
   readonly dir: string;
   readonly subtaskIndex: number;
+  /**
+   * Subtasks of the sink. After a rescale to fewer subtasks, subtask i also cleans up the leftovers
+   * of the old subtasks i + parallelism, i + 2·parallelism, … which no longer run. Default: no such cleanup.
+   */
+  readonly parallelism?: number;
   /** One record → one line (a newline is appended). Default `String(record)`. */
   readonly encode?: (record: T) => string;
 }
 
 const INPROGRESS = '.inprogress';
 const PENDING = '.pending';
-const DESCRIPTOR_VERSION = 1;
+const DESCRIPTOR_VERSION = 2;
 
 /** Final file of a committed transaction; exported so readers and tests agree on the name. */
 export function committedFileName(subtaskIndex: number, checkpointId: number): string {
@@ -66,6 +77,7 @@ function pendingFileName(t: PendingTransaction): string {
 export class TransactionalFileSink<T> {
   private readonly dir: string;
   private readonly subtaskIndex: number;
+  private readonly parallelism: number | undefined;
   private readonly encode: (record: T) => string;
   /** The open transaction's file; undefined until its first non-empty write (empty transactions make no file). */
   private current: { path: string; fh: FileHandle; bytes: number } | undefined;
@@ -78,6 +90,7 @@ export class TransactionalFileSink<T> {
     }
     this.dir = options.dir;
     this.subtaskIndex = options.subtaskIndex;
+    this.parallelism = options.parallelism;
     this.encode = options.encode ?? String;
   }
 
@@ -107,7 +120,7 @@ export class TransactionalFileSink<T> {
     }
     const cur = this.current;
     this.current = undefined;
-    const txn: PendingTransaction = { subtaskIndex: this.subtaskIndex, checkpointId, bytes: cur?.bytes ?? 0 };
+    const txn: PendingTransaction = { subtaskIndex: this.subtaskIndex, checkpointId, bytes: cur?.bytes ?? 0, dir: resolve(this.dir) };
     if (cur !== undefined) {
       try {
         await cur.fh.sync();
@@ -145,8 +158,9 @@ export class TransactionalFileSink<T> {
   async commit(txn: PendingTransaction): Promise<void> {
     this.forget(txn);
     if (txn.bytes === 0) return;
-    const pendingPath = join(this.dir, PENDING, pendingFileName(txn));
-    const finalPath = join(this.dir, committedFileName(txn.subtaskIndex, txn.checkpointId));
+    const dir = txn.dir ?? this.dir;
+    const pendingPath = join(dir, PENDING, pendingFileName(txn));
+    const finalPath = join(dir, committedFileName(txn.subtaskIndex, txn.checkpointId));
     try {
       await durableRename(pendingPath, finalPath);
     } catch (e) {
@@ -162,7 +176,7 @@ export class TransactionalFileSink<T> {
   async abort(txn: PendingTransaction): Promise<void> {
     this.forget(txn);
     if (txn.bytes === 0) return;
-    await unlinkIfExists(join(this.dir, PENDING, pendingFileName(txn)));
+    await unlinkIfExists(join(txn.dir ?? this.dir, PENDING, pendingFileName(txn)));
   }
 
   /**
@@ -174,8 +188,13 @@ export class TransactionalFileSink<T> {
    */
   async recover(restored: readonly PendingTransaction[]): Promise<void> {
     for (const txn of restored) await this.commit(txn);
-    const own = (name: string, inprogress: boolean): boolean =>
-      inprogress ? name.startsWith(`${this.subtaskIndex}-`) : name.endsWith(`-${this.subtaskIndex}.part`);
+    const p = this.parallelism;
+    const mine = (subtask: number): boolean =>
+      subtask === this.subtaskIndex || (p !== undefined && subtask >= p && subtask % p === this.subtaskIndex);
+    const own = (name: string, inprogress: boolean): boolean => {
+      const m = inprogress ? /^(\d+)-/.exec(name) : /-(\d+)\.part$/.exec(name);
+      return m !== null && mine(Number(m[1]));
+    };
     const keep = new Set(this.pendingTxns.filter((t) => t.bytes > 0).map(pendingFileName));
     for (const [sub, inprogress] of [[INPROGRESS, true], [PENDING, false]] as const) {
       const d = join(this.dir, sub);
@@ -209,7 +228,7 @@ export class TransactionalFileSink<T> {
   }
 }
 
-/** Serializes descriptors for operator state (version, count, then per descriptor subtask, checkpoint, bytes). */
+/** Serializes descriptors for operator state (version, count, then per descriptor subtask, checkpoint, bytes, directory). */
 export function encodePendingTransactions(txns: readonly PendingTransaction[]): Uint8Array {
   const w = new ByteWriter(16 + txns.length * 20);
   w.u8(DESCRIPTOR_VERSION);
@@ -218,6 +237,7 @@ export function encodePendingTransactions(txns: readonly PendingTransaction[]): 
     w.varint(t.subtaskIndex);
     w.f64(t.checkpointId);
     w.f64(t.bytes);
+    w.string(t.dir ?? '');
   }
   return w.bytes().slice();
 }
@@ -226,17 +246,18 @@ export function encodePendingTransactions(txns: readonly PendingTransaction[]): 
 export function decodePendingTransactions(bytes: Uint8Array): PendingTransaction[] {
   const r = new ByteReader(bytes, 0, bytes.length, 'pending transactions');
   const version = r.u8();
-  if (version !== DESCRIPTOR_VERSION) throw new ByteFormatError(`pending transactions: unsupported version ${version}`);
+  if (version !== 1 && version !== DESCRIPTOR_VERSION) throw new ByteFormatError(`pending transactions: unsupported version ${version}`);
   const n = r.varint();
   const out: PendingTransaction[] = [];
   for (let i = 0; i < n; i++) {
     const subtaskIndex = r.varint();
     const checkpointId = r.f64();
     const txnBytes = r.f64();
+    const dir = version === 1 ? '' : r.string();
     if (!Number.isSafeInteger(checkpointId) || checkpointId < 0 || !Number.isSafeInteger(txnBytes) || txnBytes < 0) {
       throw new ByteFormatError(`pending transactions: bad descriptor ${i}`);
     }
-    out.push({ subtaskIndex, checkpointId, bytes: txnBytes });
+    out.push({ subtaskIndex, checkpointId, bytes: txnBytes, ...(dir === '' ? {} : { dir }) });
   }
   if (r.remaining() !== 0) throw new ByteFormatError(`pending transactions: ${r.remaining()} trailing bytes`);
   return out;

@@ -20,22 +20,10 @@ import {
 import { filesToDelete } from '../storage/checkpoint-retention.js';
 import { applyDeletionPlan, loadAllMetadata, scanJobDirectory, type CheckpointStorage } from '../storage/checkpoint-store.js';
 import { decodeFile, FILE_KIND } from '../storage/file-container.js';
+import type { RestorePoint } from '../storage/restore-point.js';
+import { assignState, type RestoringOperator, type SubtaskRestoreState, type WrittenSubtaskState } from './state-assignment.js';
 
-/** What one subtask of one operator restores. */
-export interface SubtaskRestoreState {
-  /** Keyed state: a full snapshot then incrementals (empty for a non-keyed operator). */
-  readonly keyedChain: readonly Uint8Array[];
-  /** The files of `keyedChain` when they are shared segments, so the next snapshot can extend the chain. */
-  readonly sharedChain: readonly FileRef[];
-  /** Operator state (source position, sink transactions), one entry per file. */
-  readonly operatorState: readonly Uint8Array[];
-}
-
-/** A stateful operator of the job being started. */
-export interface RestoringOperator {
-  readonly uid: string;
-  readonly parallelism: number;
-}
+export { IncompatibleCheckpointError, type RestoringOperator, type SubtaskRestoreState } from './state-assignment.js';
 
 /** The outcome of {@link recoverLatestCheckpoint}. */
 export interface RecoveredCheckpoint {
@@ -51,22 +39,21 @@ export interface RecoveredCheckpoint {
   stateOf(uid: string, subtaskIndex: number): SubtaskRestoreState | undefined;
 }
 
-/** Options of {@link recoverLatestCheckpoint}. */
-export interface RecoveryOptions {
-  readonly jobId: string;
+/** How restored state is matched to the job being started. */
+export interface MatchingOptions {
   readonly operators: readonly RestoringOperator[];
+  readonly maxParallelism: number;
+  /** Drop state of uids the job no longer has instead of failing. */
+  readonly allowNonRestoredState: boolean;
+}
+
+/** Options of {@link recoverLatestCheckpoint}. */
+export interface RecoveryOptions extends MatchingOptions {
+  readonly jobId: string;
   /** Start empty when completed checkpoints exist but none is usable. */
   readonly allowEmpty: boolean;
   /** Remove leftovers (incomplete checkpoints, unreferenced segments, temp files); only when no writer runs. */
   readonly cleanUp?: { readonly retainCount: number };
-}
-
-/** A checkpoint that cannot be applied to this job (different operators or parallelism). */
-export class IncompatibleCheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IncompatibleCheckpointError';
-  }
 }
 
 /** See the module comment. */
@@ -92,14 +79,17 @@ export async function recoverLatestCheckpoint(storage: CheckpointStorage, option
       if (options.cleanUp !== undefined) await cleanUp(storage, [], options.cleanUp.retainCount);
       return empty(rejected, nextCheckpointId(listing));
     }
-    checkCompatible(chosen.metadata, options.operators);
-    let states: Map<string, SubtaskRestoreState>;
+    let written: Map<string, WrittenSubtaskState>;
     try {
-      states = await readStates(storage, chosen.metadata);
+      written = await readWrittenState(storage, chosen.metadata, (f) => f.path);
     } catch (e) {
       unreadable.set(chosen.checkpointId, (e as Error).message);
       continue;
     }
+    const states = assignState(chosen.metadata, (uid, i) => written.get(`${uid}#${i}`), {
+      ...options,
+      describe: `checkpoint ${chosen.checkpointId}`,
+    });
     const retained: CheckpointMetadata[] = [];
     for (const [id, load] of loads) {
       if (id > chosen.checkpointId || !load.ok || unreadable.has(id)) continue;
@@ -121,57 +111,68 @@ function empty(rejected: readonly RejectedCheckpoint[], next: number): Recovered
 }
 
 /**
- * Same operators (by uid) with the same parallelism. Rescaling and dropping state are savepoint
- * features: until they exist a mismatch fails here, naming the operator, instead of restoring wrong.
+ * Restores the savepoint or retained checkpoint a user pointed at. Every file is read and decoded
+ * before anything deploys; a corrupt one fails with the file's path.
  */
-function checkCompatible(metadata: CheckpointMetadata, operators: readonly RestoringOperator[]): void {
-  const byUid = new Map(operators.map((o) => [o.uid, o]));
-  for (const op of metadata.operators) {
-    const now = byUid.get(op.uid);
-    if (now === undefined) {
-      throw new IncompatibleCheckpointError(
-        `checkpoint ${metadata.checkpointId} holds state of operator uid "${op.uid}", which this job does not have ` +
-          `(restoring it would drop that state)`,
-      );
-    }
-    if (now.parallelism !== op.parallelism) {
-      throw new IncompatibleCheckpointError(
-        `checkpoint ${metadata.checkpointId} was taken with operator "${op.uid}" at parallelism ${op.parallelism}, ` +
-          `the job now has ${now.parallelism} (changing parallelism needs a savepoint restore)`,
-      );
-    }
-  }
+export async function restoreFromPoint(point: RestorePoint, options: MatchingOptions): Promise<RecoveredCheckpoint> {
+  const { metadata } = point;
+  const written = await readWrittenState(point.storage, metadata, point.osPath);
+  const states = assignState(metadata, (uid, i) => written.get(`${uid}#${i}`), {
+    ...options,
+    describe: `${point.type} ${point.path}`,
+  });
+  return {
+    checkpointId: metadata.checkpointId,
+    rejected: [],
+    retained: [],
+    nextCheckpointId: metadata.checkpointId + 1,
+    stateOf: (uid, index) => states.get(`${uid}#${index}`),
+  };
 }
 
-async function readStates(storage: CheckpointStorage, metadata: CheckpointMetadata): Promise<Map<string, SubtaskRestoreState>> {
-  const out = new Map<string, SubtaskRestoreState>();
+/** Reads and decodes every file of a snapshot, by `uid#subtask`; errors name the file (`name(f)`). */
+async function readWrittenState(
+  storage: CheckpointStorage,
+  metadata: CheckpointMetadata,
+  name: (f: FileRef) => string,
+): Promise<Map<string, WrittenSubtaskState>> {
+  const out = new Map<string, WrittenSubtaskState>();
   const read = async (f: FileRef, kind: typeof FILE_KIND.stateSegment | typeof FILE_KIND.operatorState): Promise<Uint8Array> => {
-    const bytes = await storage.read(f.path);
     try {
-      return await decodeFile(bytes, kind);
+      return await decodeFile(await storage.read(f.path), kind);
     } catch (e) {
-      throw new Error(`${f.path}: ${(e as Error).message}`, { cause: e });
+      throw new StateFileError(`${name(f)}: ${(e as Error).message}`, { cause: e });
     }
   };
   for (const op of metadata.operators) {
     for (const st of op.subtasks) {
-      const keyedChain: Uint8Array[] = [];
-      const sharedChain: FileRef[] = [];
-      const operatorState: Uint8Array[] = [];
+      const keyed: Array<WrittenSubtaskState['keyed'][number]> = [];
+      const operatorFiles: Uint8Array[] = [];
       for (const h of st.handles) {
         if (h.kind === 'operator') {
-          for (const f of h.files) operatorState.push(await read(f, FILE_KIND.operatorState));
+          for (const f of h.files) operatorFiles.push(await read(f, FILE_KIND.operatorState));
         } else if (h.kind === 'keyed-full') {
-          for (const f of h.files) keyedChain.push(await read(f, FILE_KIND.stateSegment));
+          const chain: Uint8Array[] = [];
+          for (const f of h.files) chain.push(await read(f, FILE_KIND.stateSegment));
+          keyed.push({ keyGroups: h.keyGroups, chain, shared: [] });
         } else {
-          for (const f of h.chain) keyedChain.push(await read(f, FILE_KIND.stateSegment));
-          sharedChain.push(...h.chain);
+          const chain: Uint8Array[] = [];
+          for (const f of h.chain) chain.push(await read(f, FILE_KIND.stateSegment));
+          keyed.push({ keyGroups: h.keyGroups, chain, shared: h.chain });
         }
       }
-      out.set(`${op.uid}#${st.subtaskIndex}`, { keyedChain, sharedChain, operatorState });
+      out.set(`${op.uid}#${st.subtaskIndex}`, { keyed, operatorFiles });
     }
   }
   return out;
+}
+
+/** A state file of a snapshot failed to decode (checksum, codec, format); the message names it. */
+export class StateFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StateFileError';
+  }
 }
 
 async function cleanUp(storage: CheckpointStorage, retained: readonly CheckpointMetadata[], retainCount: number): Promise<void> {

@@ -196,6 +196,7 @@ export function defaultConnectorRegistry(): ConnectorRegistry {
         {
           dir: o.dir,
           subtaskIndex: ctx.subtaskIndex,
+          parallelism: ctx.parallelism,
           ...(encode === undefined ? {} : { encode: encode as (r: unknown) => string }),
         },
         ctx.checkpointing,

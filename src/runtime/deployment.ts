@@ -17,6 +17,7 @@ import type { SinkWriter } from './connector-registry.js';
 import type { AttemptOptions, DeployedChain } from './execution-attempt.js';
 import { buildOperatorChain } from './operator-chain.js';
 import { OutputGate } from './output-gate.js';
+import { decodeSplitEntry, SourceSplits, type SourceSplit } from './source-splits.js';
 import { SubtaskSnapshotter } from './subtask-snapshotter.js';
 import { SubtaskRunner, type SubtaskInput } from './subtask-runner.js';
 
@@ -173,11 +174,16 @@ export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
 
       let source: ReplayableSource<unknown> | undefined;
       if (headNode.kind === 'source') {
-        const s = opts.connectors.createSource(headNode.source);
+        const restored = restoredOf(headNode);
+        const uid = headNode.uid ?? headNode.name;
+        const splits: SourceSplit[] =
+          restored === undefined
+            ? [{ index: desc.index, parallelism: desc.parallelism }]
+            : restored.operatorState.map((entry) => decodeSplitEntry(entry, uid));
+        const s = new SourceSplits(splits, () => opts.connectors.createSource(headNode.source));
         sources.push(s);
         source = s;
-        const position = restoredOf(headNode)?.operatorState[0];
-        opens.push(() => s.open(desc.index, desc.parallelism, position));
+        opens.push(() => s.open());
       }
       let sink: SinkWriter<unknown> | undefined;
       if (tailNode.kind === 'sink') {

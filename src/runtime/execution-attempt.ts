@@ -105,10 +105,10 @@ export async function runAttempt(graph: LogicalGraph, o: AttemptOptions): Promis
     await deployment.open();
     o.onRunning();
     coordinator?.attach({
-      injectBarriers: (id) => {
+      injectBarriers: (id, isSavepoint) => {
         for (const r of sourceRunners) {
           try {
-            r.triggerCheckpoint(id);
+            r.triggerCheckpoint(id, isSavepoint);
           } catch (e) {
             r.failure ??= { error: e };
           }
@@ -147,6 +147,7 @@ export async function runAttempt(graph: LogicalGraph, o: AttemptOptions): Promis
       if (coordinator !== undefined) {
         const fatal = coordinator.failure;
         if (fatal !== undefined) throw fatal.error;
+        if (coordinator.stopRequested) for (const r of sourceRunners) r.stopSource();
         if (sourceRunners.every((r) => r.state === 'awaiting-final')) coordinator.requestFinalCheckpoint();
         coordinator.tick(performance.now());
         for (const r of runners) if (r.failure !== undefined) failWith(r, r.failure.error);

@@ -27,6 +27,8 @@ export interface RestoreSummary {
   readonly checkpointId: number | undefined;
   /** Newer checkpoints passed over and why (a crash mid-checkpoint leaves an `incomplete` one). */
   readonly rejected: readonly RejectedCheckpoint[];
+  /** Set when the state came from a savepoint (or a retained checkpoint named by the user): its directory. */
+  readonly savepointPath?: string;
 }
 
 /** The job failed and its restart strategy restarts it. */

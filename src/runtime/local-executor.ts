@@ -6,13 +6,16 @@
  */
 import { StreamEnvironment } from '../api/environment.js';
 import { STATEFUL_OPERATOR_KINDS, type LogicalGraph, type LogicalNode, type LogicalOperatorKind } from '../api/logical-graph.js';
-import { CheckpointCoordinator, type ExpectedOperator } from '../checkpoint/checkpoint-coordinator.js';
+import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
 import { createRestartStrategy } from '../checkpoint/restart-strategy.js';
 import { jobDirectory } from '../storage/checkpoint-layout.js';
 import { FsCheckpointStorage, type CheckpointStorage } from '../storage/checkpoint-store.js';
 import { createCodec, type Codec } from '../storage/codec.js';
 import { describeRejections } from '../storage/checkpoint-restore.js';
-import { recoverLatestCheckpoint, type RecoveredCheckpoint } from './checkpoint-recovery.js';
+import { recoverLatestCheckpoint, restoreFromPoint, type RecoveredCheckpoint, type RestoringOperator } from './checkpoint-recovery.js';
+import type { JobClient } from './job-client.js';
+import { JobControl } from './job-control.js';
+import { startingPoint, withNextId, writeStopMarker } from './starting-point.js';
 import { defaultConnectorRegistry, type ConnectorRegistry } from './connector-registry.js';
 import { JobExecutionError, runAttempt, type AttemptCheckpointing, type DeployedChain } from './execution-attempt.js';
 import { notifyListener, type JobListener } from './job-listener.js';
@@ -57,6 +60,17 @@ export interface LocalExecutorOptions {
   readonly random?: () => number;
   /** Test hook: throws at named points of a checkpoint to simulate failures there. */
   readonly faults?: FaultInjector;
+  /**
+   * Starts from this savepoint (or retained checkpoint `chk-<n>` directory) instead of the job's
+   * latest checkpoint. Completed checkpoints of an earlier run in the job's directory are superseded
+   * and deleted (a checkpoint the path points into keeps itself and older ones). Until the first new
+   * checkpoint completes, a restart starts from the savepoint again.
+   */
+  readonly fromSavepoint?: string;
+  /** Start even when the savepoint holds state of a uid this job no longer has (that state is dropped). */
+  readonly allowNonRestoredState?: boolean;
+  /** Default directory for savepoints triggered without a `targetDirectory`. */
+  readonly savepointDir?: string;
 }
 
 /** Statistics of one operator, summed over its subtasks (of the last attempt). */
@@ -138,8 +152,28 @@ export class LocalExecutor {
    * empty state).
    */
   async run(job: StreamEnvironment | LogicalGraph, options: LocalExecutorOptions = {}): Promise<RunStats> {
+    return this.start(job, options).result;
+  }
+
+  /**
+   * Starts the job as {@link run} does and returns at once with its {@link JobClient}: take
+   * savepoints, stop it with one, await its `result`. An invalid job throws here, synchronously.
+   *
+   * @example
+   * const job = new LocalExecutor().start(env, { checkpointDir: './checkpoints' });
+   * const sp = await job.stopWithSavepoint({ targetDirectory: './savepoints' });
+   * await job.result;
+   * await new LocalExecutor().run(env, { checkpointDir: './checkpoints', fromSavepoint: sp.path });
+   */
+  start(job: StreamEnvironment | LogicalGraph, options: LocalExecutorOptions = {}): JobClient {
     const o = { ...this.defaults, ...options };
     const graph = job instanceof StreamEnvironment ? job.build() : job;
+    const control = new JobControl(o.jobId ?? graph.settings.jobName, o.savepointDir);
+    control.track(this.execute(graph, o, control));
+    return control;
+  }
+
+  private async execute(graph: LogicalGraph, o: LocalExecutorOptions, control: JobControl): Promise<RunStats> {
     const channelCapacity = positiveInt('channelCapacity', o.channelCapacity ?? DEFAULTS.channelCapacity);
     const batchSize = positiveInt('batchSize', o.batchSize ?? DEFAULTS.batchSize);
     const stepBudget = positiveInt('stepBudget', o.stepBudget ?? DEFAULTS.stepBudget);
@@ -149,7 +183,7 @@ export class LocalExecutor {
     const signal = o.signal;
     signal?.throwIfAborted();
     const settings = graph.settings;
-    const jobId = o.jobId ?? settings.jobName;
+    const jobId = control.jobId;
     const storage = o.checkpointStorage ?? (o.checkpointDir === undefined ? undefined : new FsCheckpointStorage(jobDirectory(o.checkpointDir, jobId)));
     let codec: Codec | undefined;
     if (storage !== undefined) {
@@ -159,25 +193,48 @@ export class LocalExecutor {
         throw new RangeError(`checkpoint.compression: ${(e as Error).message}`, { cause: e });
       }
       await checkWritable(storage, o.checkpointDir ?? 'checkpointStorage');
+      control.onStopped = (info) => writeStopMarker(storage, info.path, info.checkpointId);
     }
-    const stateful = statefulOperators(graph);
+    const matching = {
+      operators: statefulOperators(graph),
+      maxParallelism: settings.maxParallelism,
+      allowNonRestoredState: o.allowNonRestoredState === true,
+    };
+    if (o.fromSavepoint !== undefined && storage === undefined) {
+      throw new RangeError('fromSavepoint: restoring a savepoint needs checkpointing (checkpointDir or checkpointStorage)');
+    }
+    // Opened and fully read before anything is superseded or deployed: a bad savepoint fails here.
+    const start = storage === undefined ? undefined : await startingPoint(storage, o.fromSavepoint, matching, o.listener);
     const restart = createRestartStrategy(settings.restartStrategy, o.random === undefined ? {} : { random: o.random });
     const runStartedAt = performance.now();
     let coordinator: CheckpointCoordinator | undefined;
     let firstRestored: number | undefined;
+    let fromPoint = start?.restored;
     for (let attempt = 1; ; attempt++) {
       let checkpointing: AttemptCheckpointing | undefined;
       if (storage !== undefined && codec !== undefined) {
-        const restored = await recoverLatestCheckpoint(storage, {
+        let restored = await recoverLatestCheckpoint(storage, {
+          ...matching,
           jobId,
-          operators: stateful,
           allowEmpty: o.allowEmptyRestore === true,
           cleanUp: { retainCount: settings.checkpoint.retainedCheckpoints },
         });
+        const point = start?.point;
+        if (restored.checkpointId === undefined && point !== undefined) {
+          // nothing newer than the savepoint completed yet: it is still where the job starts
+          restored = withNextId((fromPoint ??= await restoreFromPoint(point, matching)), restored.nextCheckpointId);
+        }
+        fromPoint = undefined; // a later attempt reads it again rather than keeping all state in memory
         if (attempt === 1) firstRestored = restored.checkpointId;
         if (o.listener?.onRestored === undefined) warnAboutDamage(restored, jobId);
-        notifyListener(o.listener, 'onRestored', { attempt, checkpointId: restored.checkpointId, rejected: restored.rejected });
-        coordinator ??= newCoordinator(graph, stateful, storage, jobId, restored, o);
+        notifyListener(o.listener, 'onRestored', {
+          attempt,
+          checkpointId: restored.checkpointId,
+          rejected: restored.rejected,
+          ...(point !== undefined && restored.checkpointId === point.metadata.checkpointId ? { savepointPath: point.path } : {}),
+        });
+        coordinator ??= newCoordinator(graph, matching.operators, storage, jobId, restored, o);
+        control.coordinator = coordinator;
         checkpointing = { coordinator, storage, codec, restored, faults: o.faults };
       }
       try {
@@ -194,6 +251,7 @@ export class LocalExecutor {
           runStartedAt,
           onRunning: () => restart.onRunning(performance.now()),
         });
+        await control.stopRecorded;
         return {
           jobName: settings.jobName,
           durationMs: performance.now() - runStartedAt,
@@ -241,12 +299,12 @@ function withoutRestart(error: unknown, reason: string): unknown {
   return new Error(`${String(error)} (${reason})`, { cause: error });
 }
 
-/** Every operator with state and its parallelism: what each checkpoint waits for. */
-function statefulOperators(graph: LogicalGraph): ExpectedOperator[] {
-  const out: ExpectedOperator[] = [];
+/** Every operator with state and its parallelism: what each checkpoint waits for and restores. */
+function statefulOperators(graph: LogicalGraph): RestoringOperator[] {
+  const out: RestoringOperator[] = [];
   for (const n of graph.nodes) {
     if (STATEFUL_OPERATOR_KINDS.includes(n.kind) && n.uid !== undefined) {
-      out.push({ uid: n.uid, parallelism: n.parallelism });
+      out.push({ uid: n.uid, parallelism: n.parallelism, keyed: n.kind === 'keyedProcess' });
     }
   }
   return out;
@@ -254,7 +312,7 @@ function statefulOperators(graph: LogicalGraph): ExpectedOperator[] {
 
 function newCoordinator(
   graph: LogicalGraph,
-  stateful: readonly ExpectedOperator[],
+  stateful: readonly RestoringOperator[],
   storage: CheckpointStorage,
   jobId: string,
   restored: RecoveredCheckpoint,
@@ -264,6 +322,7 @@ function newCoordinator(
     storage,
     settings: graph.settings.checkpoint,
     jobId,
+    stateBackend: graph.settings.stateBackend,
     maxParallelism: graph.settings.maxParallelism,
     operators: stateful,
     firstCheckpointId: restored.nextCheckpointId,

@@ -23,6 +23,7 @@ import { barrier as makeBarrier, type BarrierEvent } from './channel-events.js';
 import { isRecordBatch, type Channel } from './channel.js';
 import type { SinkWriter } from './connector-registry.js';
 import type { OperatorChain } from './operator-chain.js';
+import { encodeStateList } from '../storage/operator-state-list.js';
 import type { OutputGate } from './output-gate.js';
 import type { FaultInjector, OperatorStateCapture, SubtaskSnapshotter } from './subtask-snapshotter.js';
 
@@ -160,9 +161,19 @@ export class SubtaskRunner {
    * Source tasks: takes this subtask's snapshot for `checkpointId` and emits the barrier. Called by the
    * scheduler between steps, so between two `pollBatch` calls by construction.
    */
-  triggerCheckpoint(checkpointId: number): void {
+  triggerCheckpoint(checkpointId: number, isSavepoint: boolean): void {
     if (this.state !== 'running' && this.state !== 'awaiting-final') return;
-    this.checkpoint(makeBarrier(checkpointId), 0);
+    this.checkpoint(makeBarrier(checkpointId, isSavepoint), 0);
+  }
+
+  /**
+   * Stop-with-savepoint: a source stops reading now (between two batches) and waits, like an ended
+   * one, for the final checkpoint, whose completion lets it end.
+   */
+  stopSource(): void {
+    if (this.parts.source === undefined || this.parts.checkpoints === undefined || this.state !== 'running') return;
+    this.state = 'awaiting-final';
+    this.idle = true;
   }
 
   /** The checkpoint is durable: sinks commit, and a source waiting for the final checkpoint may end. */
@@ -207,13 +218,14 @@ export class SubtaskRunner {
     if (sink !== undefined && cp.sinkUid !== undefined) {
       this.writeSinkBuffer();
       const index = this.parts.descriptor.index;
-      const state = this.enqueueSinkCall(() => {
+      const state = this.enqueueSinkCall(async () => {
         cp.faults?.('sink-pre-commit', id, index);
-        return sink.snapshotState?.(id);
+        const bytes = await sink.snapshotState?.(id);
+        return bytes === undefined ? undefined : encodeStateList([bytes]);
       });
       captures.push({ uid: cp.sinkUid, bytes: state });
     }
-    cp.snapshotter.snapshot(id, captures, alignmentMs);
+    cp.snapshotter.snapshot(id, captures, alignmentMs, barrier.isSavepoint);
     for (const g of this.parts.gates) g.emitBarrier(barrier);
   }
 

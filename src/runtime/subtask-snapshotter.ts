@@ -38,6 +38,8 @@ export interface OperatorStateCapture {
 /** Where acknowledgements and declines go. */
 export interface AckTarget {
   acknowledge(ack: CoordinatorAck): void;
+  /** Where savepoint `checkpointId` is written; undefined when it was aborted meanwhile. */
+  savepointStorage(checkpointId: number): CheckpointStorage | undefined;
   /** `written`: files this subtask had already written for the checkpoint, to be deleted with it. */
   decline(checkpointId: number, subtaskIndex: number, error: unknown, written: readonly FileRef[]): void;
 }
@@ -113,7 +115,11 @@ export class SubtaskSnapshotter {
    * The synchronous part at barrier `checkpointId`: snapshots every keyed backend now (the caller
    * must not process another record before this returns), then schedules the async part.
    */
-  snapshot(checkpointId: number, operatorStates: readonly OperatorStateCapture[], alignmentMs: number): void {
+  snapshot(checkpointId: number, operatorStates: readonly OperatorStateCapture[], alignmentMs: number, isSavepoint = false): void {
+    if (isSavepoint) {
+      this.savepoint(checkpointId, operatorStates, alignmentMs);
+      return;
+    }
     this.o.faults?.('before-sync-snapshot', checkpointId, this.o.subtaskIndex);
     const t0 = performance.now();
     const base = !this.o.incremental || this.needsBase || this.chainTooLong();
@@ -126,8 +132,41 @@ export class SubtaskSnapshotter {
     // Chains are advanced now, synchronously, so the next barrier builds on this snapshot even while
     // its files are still being written (they are written before the next checkpoint's, see tail).
     const plannedKeyed = snaps.map(({ uid, snap }) => ({ uid, snap, path: this.plannedPath(uid, checkpointId, base) }));
+    this.schedule(checkpointId, (written) =>
+      this.writeAndAck(checkpointId, base, plannedKeyed, operatorStates, syncMs, alignmentMs, written, this.o.storage),
+    );
+  }
+
+  /**
+   * A savepoint: every keyed backend snapshots in full (the canonical format any backend restores),
+   * into the savepoint's own directory. A full snapshot restarts a backend's change tracking, so the
+   * next checkpoint writes a new base rather than a delta the chain could not explain.
+   */
+  private savepoint(checkpointId: number, operatorStates: readonly OperatorStateCapture[], alignmentMs: number): void {
+    const storage = this.o.target.savepointStorage(checkpointId);
+    if (storage === undefined) {
+      // aborted before its barrier got here; the pre-commit a sink started still settles in order
+      this.schedule(checkpointId, async () => {
+        for (const { bytes } of operatorStates) await bytes;
+        throw new Error(`savepoint ${checkpointId} was aborted before subtask ${this.o.subtaskIndex} reached its barrier`);
+      });
+      return;
+    }
+    const t0 = performance.now();
+    const snaps = this.o.keyed.map((k) => ({ uid: k.uid, snap: k.backend.snapshot({ incremental: false }) }));
+    const syncMs = performance.now() - t0;
+    this.needsBase = true;
+    this.chains.clear();
+    const planned = snaps.map(({ uid, snap }) => ({ uid, snap, path: `${fileSafeUid(uid)}-${this.o.subtaskIndex}.state` }));
+    this.schedule(checkpointId, (written) =>
+      this.writeAndAck(checkpointId, true, planned, operatorStates, syncMs, alignmentMs, written, storage, ''),
+    );
+  }
+
+  /** Runs an async part after the previous ones; a failure declines the checkpoint with what it wrote. */
+  private schedule(checkpointId: number, part: (written: FileRef[]) => Promise<void>): void {
     const written: FileRef[] = [];
-    const run = this.tail.then(() => this.writeAndAck(checkpointId, base, plannedKeyed, operatorStates, syncMs, alignmentMs, written));
+    const run = this.tail.then(() => part(written));
     const tracked = run.catch((error: unknown) => {
       this.invalidateChains();
       this.o.target.decline(checkpointId, this.o.subtaskIndex, error, written);
@@ -176,8 +215,12 @@ export class SubtaskSnapshotter {
     syncMs: number,
     alignmentMs: number,
     written: FileRef[],
+    storage: CheckpointStorage,
+    /** Directory of operator-state files inside `storage`: `chk-<n>/`, or '' in a savepoint. */
+    operatorDir = `${checkpointDirName(checkpointId)}/`,
   ): Promise<void> {
-    const { storage, codec, faults, subtaskIndex } = this.o;
+    const { codec, faults, subtaskIndex } = this.o;
+    const full = operatorDir === '' || !this.o.incremental;
     const operators: OperatorAck[] = [];
     const range = this.o.keyGroupRange;
     for (const { uid, snap, path } of keyed) {
@@ -188,7 +231,7 @@ export class SubtaskSnapshotter {
       await storage.writeAtomically(path, file);
       const ref: FileRef = { path, size: file.length };
       written.push(ref);
-      if (!this.o.incremental) {
+      if (full) {
         operators.push({ uid, handles: [{ kind: 'keyed-full', keyGroups: range, files: [ref] }] });
         continue;
       }
@@ -201,7 +244,7 @@ export class SubtaskSnapshotter {
         operators.push({ uid, handles: [] });
         continue;
       }
-      const path = `${checkpointDirName(checkpointId)}/${fileSafeUid(uid)}-${subtaskIndex}.op`;
+      const path = `${operatorDir}${fileSafeUid(uid)}-${subtaskIndex}.op`;
       const file = await encodeFile(FILE_KIND.operatorState, state, codec);
       await storage.writeAtomically(path, file);
       const ref: FileRef = { path, size: file.length };

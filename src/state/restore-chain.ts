@@ -45,7 +45,11 @@ export function checkChain(headers: readonly SnapshotHeader[], maxParallelism: n
   });
 }
 
-/** The union of the chain's state tables; a name must keep its id and kind along the chain. */
+/**
+ * The union of the chain's state tables; a name must keep its id and kind along the chain. The
+ * newest table wins: a state migrated to a new serializer has every entry rewritten into the next
+ * snapshot (state-migration.ts), so that snapshot's serializer id and schema describe all its values.
+ */
 export function mergeStateTables(headers: readonly SnapshotHeader[]): SnapshotStateInfo[] {
   const byName = new Map<string, SnapshotStateInfo>();
   const byId = new Map<number, string>();

@@ -12,7 +12,9 @@ import { STATE_KIND_CODE, type StateKind } from './types.js';
 import type { KeyGroupRange } from './key-groups.js';
 
 export const SNAPSHOT_MAGIC = 0x504e5357; // "WSNP" read as LE u32
-export const SNAPSHOT_VERSION = 1;
+/** The version written. Version 1 (no schema in the state table) is still read. */
+export const SNAPSHOT_VERSION = 2;
+const OLDEST_READABLE_VERSION = 1;
 /** Bytes before the state table. */
 export const SNAPSHOT_FIXED_HEADER = 16;
 
@@ -31,6 +33,8 @@ export interface SnapshotStateInfo {
   readonly ttl: boolean;
   readonly name: string;
   readonly serializerId: string;
+  /** The value serializer's schema, when it declares one (see `Serializer.schema`); absent in version 1. */
+  readonly schema?: string;
 }
 
 export interface SnapshotHeader {
@@ -62,6 +66,7 @@ export function writeSnapshotHeader(w: ByteWriter, h: Omit<SnapshotHeader, 'inde
     w.u8(s.ttl ? 1 : 0);
     w.string(s.name);
     w.string(s.serializerId);
+    w.string(s.schema ?? ''); // empty: no schema
   }
   w.patchU32(tableLenAt, w.pos - tableStart);
   return w.pos;
@@ -78,8 +83,10 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
     throw new SnapshotFormatError(`not a weir snapshot: bad magic 0x${magic.toString(16)}`);
   }
   const version = r.u8();
-  if (version !== SNAPSHOT_VERSION) {
-    throw new SnapshotFormatError(`unsupported snapshot format version ${version} (this weir reads ${SNAPSHOT_VERSION})`);
+  if (version < OLDEST_READABLE_VERSION || version > SNAPSHOT_VERSION) {
+    throw new SnapshotFormatError(
+      `unsupported snapshot format version ${version} (this weir reads ${OLDEST_READABLE_VERSION} to ${SNAPSHOT_VERSION})`,
+    );
   }
   verifySnapshotChecksum(bytes);
   try {
@@ -107,7 +114,8 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
       const ttl = (t.u8() & 1) === 1;
       const name = t.string();
       const serializerId = t.string();
-      states.push({ id, kind, ttl, name, serializerId });
+      const schema = version >= 2 ? t.string() : '';
+      states.push(schema === '' ? { id, kind, ttl, name, serializerId } : { id, kind, ttl, name, serializerId, schema });
     }
     if (t.remaining() !== 0) throw new SnapshotFormatError(`snapshot: ${t.remaining()} stray bytes in state table`);
     return {

@@ -1,9 +1,10 @@
 /**
  * Assigns state ids and checks registrations against restored snapshots. Ids are registration
  * order, except that a state restored from a snapshot keeps the id the snapshot gave its name, so
- * restored entries need no rewriting.
+ * restored entries need no rewriting (unless their serializer's schema evolved: state-migration.ts).
  */
 import type { SnapshotStateInfo } from './snapshot-format.js';
+import { resolveStateMigration, serializerIdOf, type ValueReader } from './state-migration.js';
 import type { StateDescriptor, StateKind } from './types.js';
 
 export interface RegisteredState {
@@ -12,15 +13,18 @@ export interface RegisteredState {
   readonly kind: StateKind;
   readonly ttl: boolean;
   readonly serializerId: string;
+  /** The value serializer's schema, recorded in snapshots. */
+  readonly schema: string | undefined;
   readonly descriptor: StateDescriptor;
+  /**
+   * Set when this registration found restored entries in an older format: the reader of that
+   * format. The backend rewrites those entries with the registered serializer as it creates the state.
+   */
+  readonly migrateFrom?: ValueReader;
 }
 
 /** Ids travel as u16 in composite keys. */
 const MAX_STATES = 0xffff;
-
-export function serializerIdOf(d: StateDescriptor): string {
-  return d.kind === 'map' ? `${d.keySerializer.id}->${d.serializer.id}` : d.serializer.id;
-}
 
 export class StateRegistry {
   private readonly byName = new Map<string, RegisteredState>();
@@ -28,7 +32,10 @@ export class StateRegistry {
   private restored = new Map<string, SnapshotStateInfo>();
   private nextId = 0;
 
-  /** Registers `d` (or returns its earlier registration); throws on a conflicting redefinition. */
+  /**
+   * Registers `d` (or returns its earlier registration); throws on a conflicting redefinition, and
+   * a StateMigrationError when restored state cannot be read with `d`'s serializer.
+   */
   register(d: StateDescriptor): RegisteredState {
     const existing = this.byName.get(d.name);
     const serializerId = serializerIdOf(d);
@@ -40,24 +47,30 @@ export class StateRegistry {
     }
     const prior = this.restored.get(d.name);
     let id: number;
+    let migrateFrom: ValueReader | undefined;
     if (prior) {
       if (prior.kind !== d.kind) {
         throw new TypeError(`state '${d.name}' was restored as ${prior.kind} state but is registered as ${d.kind} state`);
       }
-      if (prior.serializerId !== serializerId) {
-        throw new TypeError(
-          `state '${d.name}' was written with serializer ${prior.serializerId} but is registered with ${serializerId}`,
-        );
-      }
       if (prior.ttl !== (d.ttl !== undefined)) {
         throw new TypeError(`state '${d.name}': TTL was ${prior.ttl ? 'on' : 'off'} when written and cannot be switched on restore`);
       }
+      migrateFrom = resolveStateMigration(d, prior);
       id = prior.id;
       this.restored.delete(d.name);
     } else {
       id = this.allocateId();
     }
-    const reg: RegisteredState = { id, name: d.name, kind: d.kind, ttl: d.ttl !== undefined, serializerId, descriptor: d };
+    const reg: RegisteredState = {
+      id,
+      name: d.name,
+      kind: d.kind,
+      ttl: d.ttl !== undefined,
+      serializerId,
+      schema: d.serializer.schema,
+      descriptor: d,
+      migrateFrom,
+    };
     this.byName.set(d.name, reg);
     return reg;
   }
@@ -70,7 +83,7 @@ export class StateRegistry {
   snapshotStates(): SnapshotStateInfo[] {
     const out: SnapshotStateInfo[] = [];
     for (const r of this.byName.values()) {
-      out.push({ id: r.id, kind: r.kind, ttl: r.ttl, name: r.name, serializerId: r.serializerId });
+      out.push({ id: r.id, kind: r.kind, ttl: r.ttl, name: r.name, serializerId: r.serializerId, schema: r.schema });
     }
     for (const r of this.restored.values()) out.push(r);
     return out.sort((a, b) => a.id - b.id);

@@ -14,7 +14,7 @@ import { createCodec, defaultCodecs, type Codec, type CodecRegistry } from './co
 import { StorageFormatError } from './storage-error.js';
 import { textDecoder, textEncoder } from '../state/byte-writer.js';
 import { MAX_MAX_PARALLELISM, type KeyGroupRange } from '../state/key-groups.js';
-import { classifyPath, relativePathProblem, SEGMENT_SUFFIX } from './checkpoint-layout.js';
+import { classifyPath, METADATA_FILE, relativePathProblem, SEGMENT_SUFFIX } from './checkpoint-layout.js';
 
 /** Version of the JSON schema below; readers reject others. */
 export const METADATA_FORMAT_VERSION = 1;
@@ -75,8 +75,19 @@ export interface CheckpointSettingsSummary {
   readonly codecLevel: number;
 }
 
+/**
+ * A periodic checkpoint (files relative to the job directory, owned and deleted by weir) or a
+ * savepoint (DESIGN.md point 7: files relative to the savepoint directory, which holds nothing else,
+ * so it can be moved or copied and still restores; never deleted by weir).
+ */
+export type SnapshotType = 'checkpoint' | 'savepoint';
+
 /** The content of a `_metadata` file. */
 export interface CheckpointMetadata {
+  /** Absent means 'checkpoint' (the files written before savepoints existed). */
+  readonly type?: SnapshotType;
+  /** The keyed-state backend that wrote it; informational, since the format is the same for all. */
+  readonly stateBackend?: string;
   readonly checkpointId: number;
   readonly jobId: string;
   /** Epoch milliseconds when the coordinator triggered the checkpoint. */
@@ -108,7 +119,10 @@ export function referencedFiles(metadata: CheckpointMetadata): FileRef[] {
 
 /** Collects schema problems with a JSON path, so the error says which field is wrong. */
 class Check {
-  constructor(private readonly checkpointId: number | undefined) {}
+  constructor(
+    private readonly checkpointId: number | undefined,
+    private readonly type: SnapshotType = 'checkpoint',
+  ) {}
 
   fail(where: string, message: string): never {
     throw new StorageFormatError('payload', `checkpoint metadata: ${where} ${message}`);
@@ -153,6 +167,11 @@ class Check {
     const path = this.string(o.path, `${where}.path`);
     const problem = relativePathProblem(path);
     if (problem !== undefined) this.fail(`${where}.path`, `"${path}" ${problem}`);
+    if (this.type === 'savepoint') {
+      // Self-contained: every file sits beside _metadata, so the directory is all there is to copy.
+      if (path.includes('/') || path === METADATA_FILE) this.fail(`${where}.path`, `"${path}" is not a file of the savepoint directory`);
+      return { path, size: this.int(o.size, `${where}.size`) };
+    }
     const area = classifyPath(path);
     if (allowed === 'shared') {
       if (area.area !== 'shared' || !path.endsWith(SEGMENT_SUFFIX)) {
@@ -187,6 +206,7 @@ class Check {
           files: this.files(o.files, `${where}.files`, 'any', false),
         };
       case 'keyed-incremental':
+        if (this.type === 'savepoint') this.fail(`${where}.kind`, 'is "keyed-incremental", which a savepoint cannot hold');
         return {
           kind: 'keyed-incremental',
           keyGroups: this.keyGroups(o.keyGroups, `${where}.keyGroups`, maxParallelism),
@@ -208,7 +228,10 @@ export function validateCheckpointMetadata(value: unknown): CheckpointMetadata {
   const pre: Check = new Check(undefined);
   const root = pre.object(value, '(root)');
   const checkpointId = pre.int(root.checkpointId, 'checkpointId');
-  const c: Check = new Check(checkpointId);
+  const type = root.type ?? 'checkpoint';
+  if (type !== 'checkpoint' && type !== 'savepoint') pre.fail('type', `is ${JSON.stringify(type)}, not "checkpoint" or "savepoint"`);
+  const c: Check = new Check(checkpointId, type);
+  const stateBackend = root.stateBackend === undefined ? undefined : c.string(root.stateBackend, 'stateBackend');
   const jobId = c.string(root.jobId, 'jobId');
   const triggerTimestamp = c.int(root.triggerTimestamp, 'triggerTimestamp');
   const completionTimestamp = c.int(root.completionTimestamp, 'completionTimestamp', triggerTimestamp);
@@ -246,7 +269,16 @@ export function validateCheckpointMetadata(value: unknown): CheckpointMetadata {
     });
     return { uid, parallelism, maxParallelism, subtasks };
   });
-  const metadata: CheckpointMetadata = { checkpointId, jobId, triggerTimestamp, completionTimestamp, settings, operators };
+  const metadata: CheckpointMetadata = {
+    ...(type === 'savepoint' ? { type } : {}),
+    ...(stateBackend === undefined ? {} : { stateBackend }),
+    checkpointId,
+    jobId,
+    triggerTimestamp,
+    completionTimestamp,
+    settings,
+    operators,
+  };
   // One path, one size: two handles disagreeing about a file means one of them is wrong.
   const sizes = new Map<string, number>();
   for (const op of operators) {

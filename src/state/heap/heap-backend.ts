@@ -12,6 +12,7 @@
  */
 import { resolveBackendOptions, type ResolvedBackendOptions } from '../backend-options.js';
 import type { KeyGroupRange } from '../key-groups.js';
+import { valueRewrite } from '../state-migration.js';
 import { StateRegistry, type RegisteredState } from '../state-registry.js';
 import type {
   AggregatingState,
@@ -130,7 +131,15 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           : new CellTable(this.ctx, reg.id, d.name, d.serializer, d.ttl);
     const entries = raw.get(reg.id);
     if (entries !== undefined) {
-      loadEntries(table, entries);
+      const migrate = reg.migrateFrom;
+      if (migrate === undefined) {
+        loadEntries(table, entries);
+      } else {
+        loadEntries(table, entries.withValues(valueRewrite(d, migrate)));
+        // the next incremental snapshot must carry every rewritten entry (the wasm backend's
+        // rewrite marks them dirty likewise); without change tracking the next snapshot is full
+        if (this.options.incremental) table.markAllWritten();
+      }
       raw.delete(reg.id);
     }
     return table;

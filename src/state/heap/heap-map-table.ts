@@ -176,6 +176,15 @@ export class MapTable extends Table {
     return out;
   }
 
+  markAllWritten(): void {
+    // PRESENT rather than frozen bytes: this runs as the table is created, so no snapshot pending
+    // now covers it, and the next one seals this interval before reading any pre-image
+    for (const [id, slot] of this.live as Map<unknown, MapSlot>) {
+      const om = this.entryOverlay(id);
+      for (const ukId of slot.m.keys()) if (!om.has(ukId)) om.set(ukId, PRESENT);
+    }
+  }
+
   /** Guards the values a scan hands out (see guardRead). */
   guardValues(entries: readonly UserEntry[]): void {
     if (this.ctx.pending === 0) return;

@@ -9,6 +9,8 @@
  */
 import { inChain, readChainHeaders } from '../restore-chain.js';
 import { ByteFormatError } from '../byte-reader.js';
+import { ByteWriter } from '../byte-writer.js';
+import type { ValueRewrite } from '../state-migration.js';
 import type { KeyGroupRange } from '../key-groups.js';
 import { murmur3 } from '../murmur3.js';
 import {
@@ -36,6 +38,29 @@ export class RawEntries {
     return this.refs.length / REF;
   }
 
+  /**
+   * The same entries with every value replaced by what `rewrite` appends for it (a migration). An
+   * entry's composite and value share one buffer, so both are copied into a new one.
+   */
+  withValues(rewrite: ValueRewrite): RawEntries {
+    const refs = this.refs;
+    const w = new ByteWriter(256);
+    const at: number[] = [];
+    for (let r = 0; r < refs.length; r += REF) {
+      const buf = this.bufs[refs[r]!]!;
+      const c = w.pos;
+      w.raw(buf.subarray(refs[r + 1]!, refs[r + 1]! + refs[r + 2]!));
+      const v = w.pos;
+      rewrite(buf, refs[r + 3]!, refs[r + 4]!, w);
+      at.push(c, v, w.pos - v);
+    }
+    const out = new RawEntries([w.bytes().slice()]);
+    for (let r = 0, k = 0; r < refs.length; r += REF, k += 3) {
+      out.refs.push(0, at[k]!, refs[r + 2]!, at[k + 1]!, at[k + 2]!, refs[r + 5]!);
+    }
+    return out;
+  }
+
   /** Adds entry `k` to a snapshot, as it is. */
   addTo(sink: EntrySink, k: number): void {
     const r = k * REF;
@@ -60,7 +85,8 @@ export function readRestoreChain(
   range: KeyGroupRange,
 ): RestoredChain {
   const { headers, states } = readChainHeaders(chain, maxParallelism);
-  const bufs = chain.map((b) => b.slice());
+  // a copy, never Buffer#slice: files read from disk are Buffers, whose slice is a view
+  const bufs = chain.map((b) => new Uint8Array(b));
   let live: Sections | undefined;
   headers.forEach((h, i) => {
     const buf = bufs[i]!;

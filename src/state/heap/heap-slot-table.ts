@@ -44,6 +44,11 @@ export abstract class SlotTable extends Table {
     return this.live.size;
   }
 
+  markAllWritten(): void {
+    // no pending snapshot reads this interval's pre-images (see MapTable.markAllWritten)
+    for (const id of this.live.keys()) if (!this.overlay.m.has(id)) this.overlay.m.set(id, PRESENT);
+  }
+
   /** The pre-image of a slot whose value a snapshot may still need. */
   protected freeze(slot: any, written: boolean): Pre {
     scratch.reset();

@@ -4,7 +4,7 @@
  */
 import { ByteWriter } from '../byte-writer.js';
 import { murmur3 } from '../murmur3.js';
-import { assertJsonLike, Serializers, type Serializer } from '../serializers.js';
+import { assertJsonLike, RecordSerializer, Serializers, type Serializer } from '../serializers.js';
 import { compareEntries } from '../snapshot-format.js';
 import type { Key } from '../types.js';
 import type { KeyContext } from './heap-context.js';
@@ -27,13 +27,16 @@ export function rejectValue(ser: Serializer<any>, v: unknown): void {
 
 /**
  * Rejects at the write a value the serializer could not write at snapshot time: a wrong primitive
- * type, or for json values anything but plain data. (Custom serializers are trusted.)
+ * type, for json values anything but plain data, for records also an undeclared field. (Custom
+ * serializers are trusted.)
  */
 export function checkValue(ser: Serializer<any>, type: string | undefined, v: unknown): void {
   if (type !== undefined) {
     if (typeof v !== type) rejectValue(ser, v);
-  } else if (ser === Serializers.json && typeof v === 'object' && v !== null) {
-    assertJsonLike(v);
+  } else if (ser === Serializers.json) {
+    if (typeof v === 'object' && v !== null) assertJsonLike(v);
+  } else if (ser instanceof RecordSerializer) {
+    ser.check(v);
   }
 }
 
@@ -65,6 +68,12 @@ export abstract class Table {
    * value are `buf[ukAt, ukAt + ukLen)` and `buf[vAt, vAt + vLen)`.
    */
   abstract load(id: unknown, key: Key, isObject: boolean, buf: Uint8Array, ukAt: number, ukLen: number, vAt: number, vLen: number): void;
+
+  /**
+   * Records every entry as written in this interval, so the next incremental snapshot carries them
+   * all: after a migration rewrote the restored entries, none may stay in the old format.
+   */
+  abstract markAllWritten(): void;
 
   /** Adds the entries of the state as of the snapshot whose first overlay is `since`. */
   abstract collectFull(since: Overlay<any>, puts: EntrySink, pace: Pacer): Promise<void>;

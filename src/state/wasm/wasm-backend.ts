@@ -9,6 +9,7 @@ import type { KeyGroupRange } from '../key-groups.js';
 import { writeSnapshotHeader } from '../snapshot-format.js';
 import { readChainHeaders } from '../restore-chain.js';
 import { crc32 } from 'node:zlib';
+import { valueRewrite } from '../state-migration.js';
 import { StateRegistry } from '../state-registry.js';
 import type {
   AggregatingState,
@@ -37,6 +38,7 @@ import {
   WasmMapState,
   type StateHandle,
 } from './wasm-states.js';
+import { rewriteStateValues } from './wasm-migration.js';
 import { WasmStore } from './wasm-store.js';
 
 interface Registered {
@@ -52,7 +54,8 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
   private readonly options: ResolvedBackendOptions;
   /** Replaced wholesale by restore; undefined after dispose. */
   private store: WasmStore | undefined;
-  private readonly registry = new StateRegistry();
+  /** Replaced by restore. */
+  private registry = new StateRegistry();
   private readonly states = new Map<string, Registered>();
   /** -1 while no valid key is set: state access then throws. */
   private currentKeyGroup = -1;
@@ -115,6 +118,11 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
     const existing = this.states.get(d.name);
     const reg = this.registry.register(d);
     if (existing) return existing.state as S;
+    if (reg.migrateFrom !== undefined) {
+      rewriteStateValues(this.live(), reg.id, valueRewrite(d, reg.migrateFrom));
+      // the rewrite moved the store's current key: put the caller's back
+      if (this.currentKey !== undefined) this.setCurrentKey(this.currentKey);
+    }
     const handle = { id: reg.id };
     const state = make(handle);
     this.states.set(d.name, { handle, descriptor: d, state });
@@ -222,12 +230,22 @@ export class WasmKeyedStateBackend implements KeyedStateBackend, WasmStateHost {
         fresh.ex.free(ptr);
       if (code !== 0) throw restoreError(code, fresh.ex.restoreErrorAt(), i);
     });
+    // register (and migrate) aside too: a StateMigrationError leaves the current state untouched
+    const registry = new StateRegistry();
+    registry.adopt(states);
+    const ids: number[] = [];
+    for (const r of this.states.values()) {
+      const reg = registry.register(r.descriptor);
+      if (reg.migrateFrom !== undefined) rewriteStateValues(fresh, reg.id, valueRewrite(r.descriptor, reg.migrateFrom));
+      ids.push(reg.id);
+    }
     this.store = fresh;
+    this.registry = registry;
     this.currentKeyGroup = -1;
     this.currentKey = undefined;
     this.hasBaseline = true;
-    this.registry.adopt(states);
-    for (const r of this.states.values()) r.handle.id = this.registry.register(r.descriptor).id;
+    let i = 0;
+    for (const r of this.states.values()) r.handle.id = ids[i++]!;
   }
 
   dispose(): void {

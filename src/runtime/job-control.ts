@@ -1,0 +1,72 @@
+/**
+ * The {@link JobClient} of a job run by the local executor: forwards savepoint requests to the
+ * run's checkpoint coordinator (which exists once the first attempt has restored its state) and
+ * records a stop-with-savepoint in the job directory before the run reports its end.
+ */
+import type { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
+import { SavepointError, type JobClient, type SavepointInfo, type SavepointOptions } from './job-client.js';
+import type { RunStats } from './local-executor.js';
+
+export class JobControl implements JobClient {
+  status: JobClient['status'] = 'running';
+  /** Set by the executor when the first attempt's coordinator exists; undefined without checkpointing. */
+  coordinator: CheckpointCoordinator | undefined;
+  /** Called once a stop-with-savepoint completed (writes the stop marker); the run awaits it. */
+  onStopped: ((info: SavepointInfo) => Promise<void>) | undefined;
+  /** Settles when the stop marker is written, so the run's result comes after it. */
+  stopRecorded: Promise<void> = Promise.resolve();
+  result!: Promise<RunStats>;
+
+  constructor(
+    readonly jobId: string,
+    private readonly savepointDir: string | undefined,
+  ) {}
+
+  /** Adopts the run's promise as `result`, keeping `status` in step with it. */
+  track(run: Promise<RunStats>): void {
+    this.result = run.then(
+      (stats) => {
+        this.status = 'finished';
+        return stats;
+      },
+      (error: unknown) => {
+        this.status = 'failed';
+        throw error;
+      },
+    );
+    // a caller that never awaits `result` must not see an unhandled rejection from here
+    this.result.catch(() => undefined);
+  }
+
+  triggerSavepoint(options: SavepointOptions = {}): Promise<SavepointInfo> {
+    return this.trigger(options, false);
+  }
+
+  async stopWithSavepoint(options: SavepointOptions = {}): Promise<SavepointInfo> {
+    const info = await this.trigger(options, true);
+    return info;
+  }
+
+  private async trigger(options: SavepointOptions, stop: boolean): Promise<SavepointInfo> {
+    if (this.status !== 'running') throw new SavepointError(`job '${this.jobId}' is ${this.status}`);
+    const target = options.targetDirectory ?? this.savepointDir;
+    if (target === undefined) {
+      throw new SavepointError('no savepoint directory: pass targetDirectory or set the savepointDir option');
+    }
+    const coordinator = this.coordinator;
+    if (coordinator === undefined) {
+      throw new SavepointError(
+        `job '${this.jobId}' cannot take a savepoint: it runs without checkpointing (set checkpointDir), or is still starting`,
+      );
+    }
+    if (stop) this.status = 'stopping';
+    try {
+      const info = await coordinator.triggerSavepoint(target, stop);
+      if (stop && this.onStopped !== undefined) await (this.stopRecorded = this.onStopped(info));
+      return info;
+    } catch (e) {
+      if (stop && this.status === 'stopping') this.status = 'running';
+      throw e;
+    }
+  }
+}
