@@ -181,6 +181,21 @@ describe('savepoints of a running job', () => {
     await expect(client.triggerSavepoint()).rejects.toThrow(/is finished/);
   });
 
+  it('a savepoint asked for while the job is still starting waits for it', async () => {
+    const s = setup();
+    let released = false;
+    const client = new LocalExecutor().start(job('heap', s, () => released), {
+      checkpointDir: s.checkpointDir,
+      connectors: gatedConnectors(),
+      savepointDir: s.savepointDir,
+    });
+    const info = await client.triggerSavepoint();
+    expect(existsSync(join(info.path, '_metadata'))).toBe(true);
+    released = true;
+    await client.result;
+    expectExactlyOnce(await committed(s.outDir), EXPECTED);
+  });
+
   it('a failed savepoint is reported, its directory removed, and the job carries on', async () => {
     const s = setup();
     let failNext = false;

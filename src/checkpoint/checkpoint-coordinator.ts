@@ -148,6 +148,7 @@ export class CheckpointCoordinator {
   private readonly wallClock: () => number;
   private lastCompleted: CompletedCheckpointInfo | undefined;
   private completedCount = 0;
+  private closed = false;
   /** Intermediate savepoints waiting for the next tick. */
   private readonly queuedSavepoints: SavepointRequest[] = [];
   /** A stop-with-savepoint request; its savepoint is the final checkpoint. */
@@ -225,7 +226,8 @@ export class CheckpointCoordinator {
    */
   triggerSavepoint(targetDirectory: string, stop: boolean): Promise<SavepointInfo> {
     return new Promise((resolve, reject) => {
-      if (this.hooks === undefined) return reject(new SavepointError('the job is not running (restarting or ended)'));
+      // between attempts (starting, restarting) a request waits for the next attach
+      if (this.closed) return reject(new SavepointError('the job has ended'));
       if (this.finalFrom !== undefined || this.stopRequest !== undefined) {
         return reject(new SavepointError('the job is already finishing: its sources have ended or a stop-with-savepoint is in progress'));
       }
@@ -233,6 +235,14 @@ export class CheckpointCoordinator {
       if (stop) this.stopRequest = request;
       else this.queuedSavepoints.push(request);
     });
+  }
+
+  /** The run is over: savepoint requests still waiting fail, new ones are refused. */
+  close(): void {
+    this.closed = true;
+    for (const r of this.queuedSavepoints.splice(0)) r.reject(new SavepointError('the job ended before the savepoint was triggered'));
+    if (this.stopRequest !== undefined && !this.finalCompleted) this.stopRequest.reject(new SavepointError('the job ended before the stop-with-savepoint completed'));
+    this.stopRequest = undefined;
   }
 
   /** A stop-with-savepoint was asked for: the sources must stop (then the final checkpoint is it). */

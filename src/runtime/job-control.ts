@@ -9,8 +9,9 @@ import type { RunStats } from './local-executor.js';
 
 export class JobControl implements JobClient {
   status: JobClient['status'] = 'running';
-  /** Set by the executor when the first attempt's coordinator exists; undefined without checkpointing. */
-  coordinator: CheckpointCoordinator | undefined;
+  /** The run's coordinator once the first attempt restored its state; undefined without checkpointing. */
+  private readonly coordinator: Promise<CheckpointCoordinator | undefined>;
+  private setCoordinator!: (c: CheckpointCoordinator | undefined) => void;
   /** Called once a stop-with-savepoint completed (writes the stop marker); the run awaits it. */
   onStopped: ((info: SavepointInfo) => Promise<void>) | undefined;
   /** Settles when the stop marker is written, so the run's result comes after it. */
@@ -20,7 +21,14 @@ export class JobControl implements JobClient {
   constructor(
     readonly jobId: string,
     private readonly savepointDir: string | undefined,
-  ) {}
+  ) {
+    this.coordinator = new Promise((resolve) => (this.setCoordinator = resolve));
+  }
+
+  /** The executor hands over the coordinator (or undefined: no checkpointing, or the run ended first). */
+  coordinatorReady(coordinator: CheckpointCoordinator | undefined): void {
+    this.setCoordinator(coordinator);
+  }
 
   /** Adopts the run's promise as `result`, keeping `status` in step with it. */
   track(run: Promise<RunStats>): void {
@@ -53,10 +61,11 @@ export class JobControl implements JobClient {
     if (target === undefined) {
       throw new SavepointError('no savepoint directory: pass targetDirectory or set the savepointDir option');
     }
-    const coordinator = this.coordinator;
+    // a request made while the job is still starting waits for it rather than failing
+    const coordinator = await this.coordinator;
     if (coordinator === undefined) {
       throw new SavepointError(
-        `job '${this.jobId}' cannot take a savepoint: it runs without checkpointing (set checkpointDir), or is still starting`,
+        `job '${this.jobId}' cannot take a savepoint: it runs without checkpointing (set checkpointDir)`,
       );
     }
     if (stop) this.status = 'stopping';

@@ -169,7 +169,12 @@ export class LocalExecutor {
     const o = { ...this.defaults, ...options };
     const graph = job instanceof StreamEnvironment ? job.build() : job;
     const control = new JobControl(o.jobId ?? graph.settings.jobName, o.savepointDir);
-    control.track(this.execute(graph, o, control));
+    control.track(
+      this.execute(graph, o, control).finally(() => {
+        // whatever happened, nobody may wait for a coordinator any more
+        control.coordinatorReady(undefined);
+      }),
+    );
     return control;
   }
 
@@ -210,69 +215,73 @@ export class LocalExecutor {
     let coordinator: CheckpointCoordinator | undefined;
     let firstRestored: number | undefined;
     let fromPoint = start?.restored;
-    for (let attempt = 1; ; attempt++) {
-      let checkpointing: AttemptCheckpointing | undefined;
-      if (storage !== undefined && codec !== undefined) {
-        let restored = await recoverLatestCheckpoint(storage, {
-          ...matching,
-          jobId,
-          allowEmpty: o.allowEmptyRestore === true,
-          cleanUp: { retainCount: settings.checkpoint.retainedCheckpoints },
-        });
-        const point = start?.point;
-        if (restored.checkpointId === undefined && point !== undefined) {
-          // nothing newer than the savepoint completed yet: it is still where the job starts
-          restored = withNextId((fromPoint ??= await restoreFromPoint(point, matching)), restored.nextCheckpointId);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let checkpointing: AttemptCheckpointing | undefined;
+        if (storage !== undefined && codec !== undefined) {
+          let restored = await recoverLatestCheckpoint(storage, {
+            ...matching,
+            jobId,
+            allowEmpty: o.allowEmptyRestore === true,
+            cleanUp: { retainCount: settings.checkpoint.retainedCheckpoints },
+          });
+          const point = start?.point;
+          if (restored.checkpointId === undefined && point !== undefined) {
+            // nothing newer than the savepoint completed yet: it is still where the job starts
+            restored = withNextId((fromPoint ??= await restoreFromPoint(point, matching)), restored.nextCheckpointId);
+          }
+          fromPoint = undefined; // a later attempt reads it again rather than keeping all state in memory
+          if (attempt === 1) firstRestored = restored.checkpointId;
+          if (o.listener?.onRestored === undefined) warnAboutDamage(restored, jobId);
+          notifyListener(o.listener, 'onRestored', {
+            attempt,
+            checkpointId: restored.checkpointId,
+            rejected: restored.rejected,
+            ...(point !== undefined && restored.checkpointId === point.metadata.checkpointId ? { savepointPath: point.path } : {}),
+          });
+          coordinator ??= newCoordinator(graph, matching.operators, storage, jobId, restored, o);
+          control.coordinatorReady(coordinator);
+          checkpointing = { coordinator, storage, codec, restored, faults: o.faults };
         }
-        fromPoint = undefined; // a later attempt reads it again rather than keeping all state in memory
-        if (attempt === 1) firstRestored = restored.checkpointId;
-        if (o.listener?.onRestored === undefined) warnAboutDamage(restored, jobId);
-        notifyListener(o.listener, 'onRestored', {
-          attempt,
-          checkpointId: restored.checkpointId,
-          rejected: restored.rejected,
-          ...(point !== undefined && restored.checkpointId === point.metadata.checkpointId ? { savepointPath: point.path } : {}),
-        });
-        coordinator ??= newCoordinator(graph, matching.operators, storage, jobId, restored, o);
-        control.coordinator = coordinator;
-        checkpointing = { coordinator, storage, codec, restored, faults: o.faults };
+        try {
+          const stats = await runAttempt(graph, {
+            channelCapacity,
+            batchSize,
+            stepBudget,
+            connectors,
+            clock,
+            signal,
+            checkpointing,
+            listener: o.listener,
+            progressIntervalMs,
+            runStartedAt,
+            onRunning: () => restart.onRunning(performance.now()),
+          });
+          await control.stopRecorded;
+          return {
+            jobName: settings.jobName,
+            durationMs: performance.now() - runStartedAt,
+            attempts: attempt,
+            restoredCheckpointId: firstRestored,
+            completedCheckpoints: coordinator?.numCompleted ?? 0,
+            rounds: stats.rounds,
+            subtasks: stats.subtasks,
+            channels: stats.channels,
+            maxQueuedRecords: stats.maxQueuedRecords,
+            maxQueuedRecordsPerChannel: stats.maxQueuedRecordsPerChannel,
+            operators: graph.nodes.map((node) => operatorStats(node, stats.chains)),
+          };
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason;
+          if (storage === undefined) throw error;
+          const decision = restart.onFailure(performance.now());
+          if (!decision.restart) throw withoutRestart(error, decision.reason);
+          notifyListener(o.listener, 'onRestart', { attempt: attempt + 1, delayMs: decision.delayMs, error });
+          await abortableSleep(decision.delayMs, signal);
+        }
       }
-      try {
-        const stats = await runAttempt(graph, {
-          channelCapacity,
-          batchSize,
-          stepBudget,
-          connectors,
-          clock,
-          signal,
-          checkpointing,
-          listener: o.listener,
-          progressIntervalMs,
-          runStartedAt,
-          onRunning: () => restart.onRunning(performance.now()),
-        });
-        await control.stopRecorded;
-        return {
-          jobName: settings.jobName,
-          durationMs: performance.now() - runStartedAt,
-          attempts: attempt,
-          restoredCheckpointId: firstRestored,
-          completedCheckpoints: coordinator?.numCompleted ?? 0,
-          rounds: stats.rounds,
-          subtasks: stats.subtasks,
-          channels: stats.channels,
-          maxQueuedRecords: stats.maxQueuedRecords,
-          maxQueuedRecordsPerChannel: stats.maxQueuedRecordsPerChannel,
-          operators: graph.nodes.map((node) => operatorStats(node, stats.chains)),
-        };
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (storage === undefined) throw error;
-        const decision = restart.onFailure(performance.now());
-        if (!decision.restart) throw withoutRestart(error, decision.reason);
-        notifyListener(o.listener, 'onRestart', { attempt: attempt + 1, delayMs: decision.delayMs, error });
-        await abortableSleep(decision.delayMs, signal);
-      }
+    } finally {
+      coordinator?.close();
     }
   }
 }
