@@ -8,4 +8,5 @@ export const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   state: async () => (await import('./state/state-suite.js')).stateSuite,
   storage: async () => (await import('./storage/codec-suite.js')).codecSuite,
   job: async () => (await import('./job/job-suite.js')).jobSuite,
+  savepoint: async () => (await import('./savepoint/savepoint-suite.js')).savepointSuite,
 };
