@@ -5,7 +5,7 @@
  * transactional file sink, so "identical to an uninterrupted run" is checked on committed files.
  */
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listCommittedFiles, readCommittedLines } from '../src/cli/committed-output.js';
 import type { GeneratorOptions } from '../src/connectors/generator-source.js';
@@ -107,6 +107,7 @@ describe('savepoints of a running job', () => {
     expect(before.length).toBeGreaterThan(0);
     expect(before.length).toBeLessThan(EXPECTED.length);
     expect(uncommittedFiles(s.outDir)).toEqual([]); // the stop savepoint's completion committed everything
+    expect(readdirSync(s.savepointDir)).toEqual([basename(info.path)]); // one final savepoint, not one per tick while it completes
 
     const events = new RunEvents();
     await new LocalExecutor().run(job('wasm', s, () => true), {

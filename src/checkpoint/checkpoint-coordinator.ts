@@ -326,9 +326,11 @@ export class CheckpointCoordinator {
     if (this.pending.has(checkpointId)) this.abort(checkpointId, CheckpointFailureReason.SUBSUMED, 'a newer barrier overtook it');
   }
 
+  /** Final checkpoints pending or completing (their `_metadata` being written): while any, no other is due. */
   private pendingFinalCount(): number {
     let n = 0;
     for (const id of this.pending.keys()) if (this.isFinal(id)) n++;
+    for (const id of this.completing) if (this.isFinal(id)) n++;
     return n;
   }
 

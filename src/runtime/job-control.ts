@@ -1,7 +1,7 @@
 /**
  * The {@link JobClient} of a job run by the local executor: forwards savepoint requests to the
- * run's checkpoint coordinator (which exists once the first attempt has restored its state) and
- * records a stop-with-savepoint in the job directory before the run reports its end.
+ * run's checkpoint coordinator (which exists once the first attempt has restored its state), and
+ * keeps the savepoint a stop took for the executor to record in the job directory.
  */
 import type { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
 import { SavepointError, type JobClient, type SavepointInfo, type SavepointOptions } from './job-client.js';
@@ -12,10 +12,8 @@ export class JobControl implements JobClient {
   /** The run's coordinator once the first attempt restored its state; undefined without checkpointing. */
   private readonly coordinator: Promise<CheckpointCoordinator | undefined>;
   private setCoordinator!: (c: CheckpointCoordinator | undefined) => void;
-  /** Called once a stop-with-savepoint completed (writes the stop marker); the run awaits it. */
-  onStopped: ((info: SavepointInfo) => Promise<void>) | undefined;
-  /** Settles when the stop marker is written, so the run's result comes after it. */
-  stopRecorded: Promise<void> = Promise.resolve();
+  /** The savepoint a completed stop-with-savepoint took; the executor records it once the attempt ended. */
+  stoppedWith: SavepointInfo | undefined;
   result!: Promise<RunStats>;
 
   constructor(
@@ -71,7 +69,7 @@ export class JobControl implements JobClient {
     if (stop) this.status = 'stopping';
     try {
       const info = await coordinator.triggerSavepoint(target, stop);
-      if (stop && this.onStopped !== undefined) await (this.stopRecorded = this.onStopped(info));
+      if (stop) this.stoppedWith = info;
       return info;
     } catch (e) {
       if (stop && this.status === 'stopping') this.status = 'running';

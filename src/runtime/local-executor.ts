@@ -198,7 +198,6 @@ export class LocalExecutor {
         throw new RangeError(`checkpoint.compression: ${(e as Error).message}`, { cause: e });
       }
       await checkWritable(storage, o.checkpointDir ?? 'checkpointStorage');
-      control.onStopped = (info) => writeStopMarker(storage, info.path, info.checkpointId);
     }
     const matching = {
       operators: statefulOperators(graph),
@@ -257,7 +256,9 @@ export class LocalExecutor {
             runStartedAt,
             onRunning: () => restart.onRunning(performance.now()),
           });
-          await control.stopRecorded;
+          // after the attempt, when nothing else writes the job directory (its final cleanup included)
+        const stopped = control.stoppedWith;
+        if (stopped !== undefined && storage !== undefined) await writeStopMarker(storage, stopped.path, stopped.checkpointId);
           return {
             jobName: settings.jobName,
             durationMs: performance.now() - runStartedAt,
