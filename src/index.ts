@@ -13,14 +13,8 @@ export {
 } from './state/descriptors.js';
 export { Serializers, type Serializer } from './state/serializers.js';
 // State schema evolution: versioned serializers, the record serializer, and the restore error.
-export {
-  recordSerializer,
-  RecordSerializer,
-  type RecordSchema,
-  type RecordField,
-  type SchemaCompatibility,
-  type SerializerSnapshot,
-} from './state/serializers.js';
+export { recordSerializer, RecordSerializer, type RecordSchema, type RecordField } from './state/record-serializer.js';
+export type { SchemaCompatibility, SerializerSnapshot } from './state/serializers.js';
 export { StateMigrationError } from './state/state-migration.js';
 export { ByteWriter } from './state/byte-writer.js';
 export {

@@ -14,7 +14,8 @@ import { GeneratorSource, type GeneratedRecord, type GeneratorOptions } from '..
 import { LocalExecutor } from '../src/runtime/local-executor.js';
 import { ByteWriter } from '../src/state/byte-writer.js';
 import { listState, mapState, reducingState, valueState } from '../src/state/descriptors.js';
-import { recordSerializer, Serializers, type Serializer } from '../src/state/serializers.js';
+import { recordSerializer } from '../src/state/record-serializer.js';
+import { Serializers, type Serializer } from '../src/state/serializers.js';
 import { decodeStateEntry } from '../src/state/state-entry-decoder.js';
 import { compositeKey } from '../src/state/snapshot-format.js';
 import { keyBytes } from '../src/state/key-codec.js';

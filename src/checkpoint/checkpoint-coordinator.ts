@@ -20,9 +20,9 @@ import { CheckpointFiles } from './checkpoint-files.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { CheckpointTrigger } from './checkpoint-trigger.js';
 import { AckResult, PendingCheckpoint, type CompletedCheckpoint } from './pending-checkpoint.js';
-import { SavepointError, type SavepointInfo } from '../runtime/job-client.js';
+import type { SavepointInfo } from '../runtime/job-client.js';
 import type { CheckpointStorage as SavepointStorage } from '../storage/checkpoint-store.js';
-import { SavepointLocation } from './savepoint-location.js';
+import { SavepointRequests, type SavepointRequest } from './savepoint-requests.js';
 
 /** A stateful operator whose every subtask must acknowledge each checkpoint. */
 export interface ExpectedOperator {
@@ -118,16 +118,6 @@ interface PendingExtra {
   maxSyncMs: number;
 }
 
-/** A savepoint asked for and not yet completed or failed. */
-interface SavepointRequest {
-  readonly targetDirectory: string;
-  /** Stop-with-savepoint: the final checkpoint of the job is this savepoint. */
-  readonly stop: boolean;
-  location?: SavepointLocation;
-  readonly resolve: (info: SavepointInfo) => void;
-  readonly reject: (error: SavepointError) => void;
-}
-
 /** See the module comment. */
 export class CheckpointCoordinator {
   private nextId: number;
@@ -148,13 +138,7 @@ export class CheckpointCoordinator {
   private readonly wallClock: () => number;
   private lastCompleted: CompletedCheckpointInfo | undefined;
   private completedCount = 0;
-  private closed = false;
-  /** Intermediate savepoints waiting for the next tick. */
-  private readonly queuedSavepoints: SavepointRequest[] = [];
-  /** A stop-with-savepoint request; its savepoint is the final checkpoint. */
-  private stopRequest: SavepointRequest | undefined;
-  /** Where each savepoint id writes; `live` false once it failed (late writes are then removed). */
-  private readonly savepointLocations = new Map<number, { readonly location: SavepointLocation; live: boolean }>();
+  private readonly savepoints = new SavepointRequests();
 
   constructor(private readonly o: CoordinatorOptions) {
     this.nextId = o.firstCheckpointId;
@@ -199,11 +183,7 @@ export class CheckpointCoordinator {
    */
   async detach(reason: typeof CheckpointFailureReason.TASK_FAILURE | typeof CheckpointFailureReason.COORDINATOR_SHUTDOWN): Promise<void> {
     for (const id of this.pendingIds()) this.abort(id, reason, 'the execution attempt ended');
-    for (const r of this.queuedSavepoints.splice(0)) r.reject(new SavepointError('the execution attempt ended before the savepoint was triggered'));
-    if (this.stopRequest !== undefined && !this.finalCompleted) {
-      this.stopRequest.reject(new SavepointError('the execution attempt ended before the stop-with-savepoint completed'));
-    }
-    this.stopRequest = undefined;
+    this.savepoints.failWaiting('the execution attempt', this.finalCompleted);
     this.hooks = undefined;
     await this.settle();
     // The job finished and nothing writes any more: leave only what the retained checkpoints need.
@@ -225,35 +205,23 @@ export class CheckpointCoordinator {
    * interval, and their failures do not count against `tolerableFailedCheckpoints`.
    */
   triggerSavepoint(targetDirectory: string, stop: boolean): Promise<SavepointInfo> {
-    return new Promise((resolve, reject) => {
-      // between attempts (starting, restarting) a request waits for the next attach
-      if (this.closed) return reject(new SavepointError('the job has ended'));
-      if (this.finalFrom !== undefined || this.stopRequest !== undefined) {
-        return reject(new SavepointError('the job is already finishing: its sources have ended or a stop-with-savepoint is in progress'));
-      }
-      const request: SavepointRequest = { targetDirectory, stop, resolve, reject };
-      if (stop) this.stopRequest = request;
-      else this.queuedSavepoints.push(request);
-    });
+    // between attempts (starting, restarting) a request waits for the next attach
+    return this.savepoints.add(targetDirectory, stop, this.finalFrom !== undefined);
   }
 
   /** The run is over: savepoint requests still waiting fail, new ones are refused. */
   close(): void {
-    this.closed = true;
-    for (const r of this.queuedSavepoints.splice(0)) r.reject(new SavepointError('the job ended before the savepoint was triggered'));
-    if (this.stopRequest !== undefined && !this.finalCompleted) this.stopRequest.reject(new SavepointError('the job ended before the stop-with-savepoint completed'));
-    this.stopRequest = undefined;
+    this.savepoints.failWaiting('the job', this.finalCompleted, true);
   }
 
   /** A stop-with-savepoint was asked for: the sources must stop (then the final checkpoint is it). */
   get stopRequested(): boolean {
-    return this.stopRequest !== undefined;
+    return this.savepoints.stopRequest !== undefined;
   }
 
   /** Where the subtasks write savepoint `checkpointId`; undefined once it was aborted. */
   savepointStorage(checkpointId: number): SavepointStorage | undefined {
-    const entry = this.savepointLocations.get(checkpointId);
-    return entry?.live === true ? entry.location.storage : undefined;
+    return this.savepoints.storage(checkpointId);
   }
 
   /** Every source has ended: trigger the final checkpoint as soon as a slot is free. */
@@ -280,12 +248,12 @@ export class CheckpointCoordinator {
       }
     }
     if (this.fatal !== undefined) return; // an expiry just exceeded the tolerance: no new checkpoint
-    for (const request of this.queuedSavepoints.splice(0)) this.triggerNow(now, request);
+    for (const request of this.savepoints.takeQueued()) this.triggerNow(now, request);
     const decision = this.trigger.decide(now);
     const finalDue = this.finalFrom !== undefined && this.pendingFinalCount() === 0 && decision.kind !== 'blocked';
-    if (finalDue) this.triggerNow(now, this.stopRequest);
+    if (finalDue) this.triggerNow(now, this.savepoints.stopRequest);
     // once a stop is asked for, the next checkpoint is its savepoint: none may follow it
-    else if (decision.kind === 'trigger' && this.stopRequest === undefined) this.triggerNow(now, undefined);
+    else if (decision.kind === 'trigger' && !this.stopRequested) this.triggerNow(now, undefined);
   }
 
   /** A subtask's acknowledgement; may complete the checkpoint. */
@@ -336,16 +304,7 @@ export class CheckpointCoordinator {
 
   private triggerNow(now: number, savepoint: SavepointRequest | undefined): void {
     const id = this.nextId++;
-    if (savepoint !== undefined) {
-      try {
-        savepoint.location = SavepointLocation.create(savepoint.targetDirectory, this.o.jobId, id);
-      } catch (e) {
-        savepoint.reject(new SavepointError(`cannot create a savepoint directory in ${savepoint.targetDirectory}: ${(e as Error).message}`, { cause: e }));
-        if (savepoint === this.stopRequest) this.stopRequest = undefined;
-        return;
-      }
-      this.savepointLocations.set(id, { location: savepoint.location, live: true });
-    }
+    if (savepoint !== undefined && !this.savepoints.open(savepoint, this.o.jobId, id)) return;
     const expected = this.o.operators.flatMap((op) =>
       Array.from({ length: op.parallelism }, (_, subtaskIndex) => ({ operatorUid: op.uid, subtaskIndex })),
     );
@@ -429,7 +388,6 @@ export class CheckpointCoordinator {
    */
   private completeSavepoint(p: PendingExtra, request: SavepointRequest, completed: CompletedCheckpoint<readonly StateHandle[]>): void {
     const id = completed.checkpointId;
-    const location = request.location!;
     const metadata: CheckpointMetadata = {
       type: 'savepoint',
       ...(this.o.stateBackend === undefined ? {} : { stateBackend: this.o.stateBackend }),
@@ -439,20 +397,9 @@ export class CheckpointCoordinator {
     this.completing.add(id);
     this.files.track(
       (async () => {
-        let sizeBytes: number;
-        try {
-          sizeBytes = await location.complete(metadata);
-        } catch (e) {
-          this.completing.delete(id);
-          this.savepointLocations.get(id)!.live = false;
-          request.reject(new SavepointError(`writing the savepoint's _metadata failed: ${(e as Error).message}`, { cause: e }));
-          if (request === this.stopRequest) this.stopRequest = undefined;
-          await location.discard();
-          return;
-        }
+        const done = await this.savepoints.complete(request, id, metadata, () => this.o.clock() - completed.triggeredAt);
         this.completing.delete(id);
-        request.resolve({ path: location.path, checkpointId: id, sizeBytes, durationMs: this.o.clock() - completed.triggeredAt });
-        if (!p.final) return;
+        if (!done || !p.final) return;
         this.finalCompleted = true;
         if (hooks !== undefined && hooks === this.hooks) hooks.notifyComplete(id);
       })(),
@@ -497,7 +444,8 @@ export class CheckpointCoordinator {
     const { error } = p.pending.abort(reason, detail, cause);
     this.hooks?.abort(id);
     if (p.savepoint !== undefined) {
-      this.abortSavepoint(id, p.savepoint, error);
+      // a failed savepoint is its caller's news, not the job's: no failure is counted
+      this.files.track(this.savepoints.abort(p.savepoint, id, `savepoint ${id} failed: ${error.message}`, error));
       return;
     }
     this.trigger.onAborted(id);
@@ -513,16 +461,6 @@ export class CheckpointCoordinator {
       }
     }
     this.files.discardCheckpoint(id, p.written);
-  }
-
-  /** A failed savepoint: its caller learns why, its directory goes; the job carries on. */
-  private abortSavepoint(id: number, request: SavepointRequest, error: CheckpointError): void {
-    const entry = this.savepointLocations.get(id);
-    if (entry !== undefined) entry.live = false;
-    if (request === this.stopRequest) this.stopRequest = undefined;
-    request.reject(new SavepointError(`savepoint ${id} failed: ${error.message}`, { cause: error }));
-    const location = request.location;
-    if (location !== undefined) this.files.track(location.discard());
   }
 
   private recordFailure(id: number, error: CheckpointError): void {
@@ -547,13 +485,9 @@ export class CheckpointCoordinator {
    */
   private discardLate(checkpointId: number, written: readonly FileRef[]): void {
     if (this.files.isRetained(checkpointId) || this.completing.has(checkpointId)) return;
-    const savepoint = this.savepointLocations.get(checkpointId);
-    if (savepoint !== undefined) {
-      // a write that finished after its savepoint failed may have recreated the directory
-      if (!savepoint.live) this.files.track(savepoint.location.discard());
-      return;
-    }
-    this.files.discardCheckpoint(checkpointId, written);
+    const savepoint = this.savepoints.discardLate(checkpointId);
+    if (savepoint === 'not-a-savepoint') this.files.discardCheckpoint(checkpointId, written);
+    else this.files.track(savepoint);
   }
 
   /** Directories of pending checkpoints and the files they wrote or whose acks reference. */

@@ -10,7 +10,8 @@
  */
 import { ByteReader } from './byte-reader.js';
 import { readKey } from './key-codec.js';
-import { recordSerializer, Serializers, type Serializer } from './serializers.js';
+import { recordSerializer } from './record-serializer.js';
+import { Serializers, type Serializer } from './serializers.js';
 import { splitComposite, type SnapshotStateInfo } from './snapshot-format.js';
 import type { StateKind } from './types.js';
 

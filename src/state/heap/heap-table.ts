@@ -4,7 +4,8 @@
  */
 import { ByteWriter } from '../byte-writer.js';
 import { murmur3 } from '../murmur3.js';
-import { assertJsonLike, RecordSerializer, Serializers, type Serializer } from '../serializers.js';
+import { RecordSerializer } from '../record-serializer.js';
+import { assertJsonLike, Serializers, type Serializer } from '../serializers.js';
 import { compareEntries } from '../snapshot-format.js';
 import type { Key } from '../types.js';
 import type { KeyContext } from './heap-context.js';
