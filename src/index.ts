@@ -80,6 +80,8 @@ export { FileLineSource, type FileSourceOptions } from './connectors/file-source
 export { CollectSink, type CollectSinkOptions } from './connectors/collect-sink.js';
 export { TransactionalFileSink, committedFileName, type TransactionalFileSinkOptions, type PendingTransaction } from './connectors/transactional-file-sink.js';
 export { SourcePositionError, type ReplayableSource } from './connectors/source.js';
+// The Nexmark benchmark's event generator (Person, Auction, Bid) as a replayable source.
+export * from './connectors/nexmark/index.js';
 
 // Checkpoint settings, restart strategies and the errors recovery reports.
 export {

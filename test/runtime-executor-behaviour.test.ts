@@ -88,7 +88,7 @@ describe('LocalExecutor', () => {
     env.source({ kind: 'kafka' } as SourceSpec<number>, { uid: 's' }).sink(new CollectSink<number>().spec(), { uid: 'o' });
     const run = new LocalExecutor().run(env);
     await expect(run).rejects.toBeInstanceOf(ConnectorConfigError);
-    await expect(run).rejects.toThrow("unknown source kind 'kafka' (known source kinds: file-lines, generator)");
+    await expect(run).rejects.toThrow("unknown source kind 'kafka' (known source kinds: file-lines, generator, nexmark)");
   });
 
   it('an unknown sink kind fails with an error naming it', async () => {

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyedProcessFunction, OnTimerContext } from '../src/api/functions.js';
 import type { KeyedProcessNode } from '../src/api/logical-graph.js';
 import { buildOperatorChain, type OperatorChain } from '../src/runtime/operator-chain.js';
-import { PROCESSING_TIMERS_STATE } from '../src/runtime/processing-time-timers.js';
+import { recordTimestamp } from '../src/runtime/record-timestamp.js';
+import { PROCESSING_TIMERS_STATE } from '../src/runtime/timer-queue.js';
 import { mapState, valueState } from '../src/state/descriptors.js';
 import { keyGroupOf } from '../src/state/key-codec.js';
 import { keyGroupRange, keyGroupRangeForSubtask, rangeContains, type KeyGroupRange } from '../src/state/key-groups.js';
@@ -91,6 +92,8 @@ describe.each(BACKEND_KINDS)('processing-time timers on the %s backend', (kind: 
       keyGroupRange: options.range ?? keyGroupRange(0, MAX_PARALLELISM),
       clock: clock.read,
       incremental: options.incremental ?? false,
+      sideOutputs: new Map(),
+      time: recordTimestamp(),
       ...(options.restored ? { restoredKeyedState: new Map([[UID, options.restored]]) } : {}),
     });
     live.push(chain);

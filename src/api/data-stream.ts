@@ -4,10 +4,20 @@
  * any order and all problems are reported in one place.
  */
 import type { Key } from '../state/types.js';
-import type { DeadLetter, FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction } from './functions.js';
+import type {
+  DeadLetter,
+  FilterFunction,
+  FlatMapFunction,
+  KeyedCoProcessFunction,
+  KeyedProcessFunction,
+  KeySelector,
+  MapFunction,
+  OutputTag,
+} from './functions.js';
 import { JobBuildError } from './job-build-error.js';
-import type { EdgePartitioning, LogicalNode } from './logical-graph.js';
+import { DEAD_LETTERS_OUTPUT, type EdgePartitioning, type LogicalNode } from './logical-graph.js';
 import type { SinkSpec } from './specs.js';
+import type { WatermarkStrategy } from './watermark-strategy.js';
 
 /** Per-operator options of stateless operators (map, filter, flatMap). */
 export interface OperatorOptions {
@@ -23,6 +33,12 @@ export interface OperatorOptions {
 /** Options of stateful operators (source, keyed process, sink): the uid is required, so a savepoint can find their state after a job change. */
 export interface StatefulOperatorOptions extends OperatorOptions {
   readonly uid: string;
+}
+
+/** Options of a source: a uid, and how its records get event timestamps and watermarks. */
+export interface SourceOptions<T> extends StatefulOperatorOptions {
+  /** Absent: records carry no timestamp and the source emits no watermark until it ends. */
+  readonly watermarks?: WatermarkStrategy<T>;
 }
 
 /** The part of a node the kind decides: its kind and user payload. */
@@ -48,8 +64,10 @@ export interface InputDraft {
   readonly source: number;
   readonly partitioning: EdgePartitioning;
   readonly keySelector?: KeySelector<any, Key>;
-  /** Reads the source's dead letters rather than its output. */
-  readonly deadLetters?: true;
+  /** Reads this side output of the source (dead letters among them) rather than its main output. */
+  readonly sideOutput?: string;
+  /** The second input of a two-input operator. */
+  readonly inputSide?: 1;
 }
 
 /**
@@ -65,8 +83,8 @@ export interface JobRecorder {
 export interface StreamInput {
   readonly nodeId: number;
   readonly partitioning: Exclude<EdgePartitioning, 'hash'>;
-  /** The producer's dead letters rather than its output. */
-  readonly deadLetters?: true;
+  /** This side output of the producer rather than its main output. */
+  readonly sideOutput?: string;
 }
 
 /** A stream of `T`: the output of one operator, or the union of several. */
@@ -126,6 +144,17 @@ export class DataStream<T> {
     return this.repartition('broadcast');
   }
 
+  /**
+   * Connects two streams (of possibly different types) for a two-input operator; key both sides with
+   * `keyBy(keyA, keyB)` and `process` them with a {@link KeyedCoProcessFunction}.
+   */
+  connect<R>(other: DataStream<R>): ConnectedStreams<T, R> {
+    if (other.recorder !== this.recorder) {
+      throw new JobBuildError('foreign-stream', 'connect', 'connect: cannot connect streams of different environments; build each job from one environment');
+    }
+    return new ConnectedStreams<T, R>(this, other);
+  }
+
   /** Writes the stream to a sink. */
   sink(sink: SinkSpec<T>, options: StatefulOperatorOptions): SinkOperator {
     const draft = this.recorder.addOperator({ kind: 'sink', sink }, this.inputDrafts(), options);
@@ -138,7 +167,7 @@ export class DataStream<T> {
   }
 
   private inputDrafts(): InputDraft[] {
-    return this.inputs.map((i) => ({ source: i.nodeId, partitioning: i.partitioning, ...(i.deadLetters ? { deadLetters: true as const } : {}) }));
+    return this.inputs.map((i) => ({ source: i.nodeId, partitioning: i.partitioning, ...(i.sideOutput === undefined ? {} : { sideOutput: i.sideOutput }) }));
   }
 
   private repartition(partitioning: StreamInput['partitioning']): DataStream<T> {
@@ -239,7 +268,18 @@ export class OperatorStream<T> extends DataStream<T> {
    */
   deadLetters(): DataStream<DeadLetter<unknown>> {
     this.settings.enableDeadLetters();
-    return new DataStream<DeadLetter<unknown>>(this.recorder, [{ nodeId: this.nodeId, partitioning: 'default', deadLetters: true }]);
+    return new DataStream<DeadLetter<unknown>>(this.recorder, [{ nodeId: this.nodeId, partitioning: 'default', sideOutput: DEAD_LETTERS_OUTPUT }]);
+  }
+
+  /**
+   * What the operator's function emitted with `ctx.output(tag, value)`, as a stream of its own
+   * (Flink's `getSideOutput`). Side outputs nobody reads are dropped.
+   */
+  sideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    if (typeof tag?.id !== 'string' || tag.id.length === 0 || tag.id.startsWith('__weir.')) {
+      throw new TypeError(`sideOutput: a tag needs a non-empty id not starting with '__weir.' (use outputTag('name')), got ${JSON.stringify(tag?.id)}`);
+    }
+    return new DataStream<X>(this.recorder, [{ nodeId: this.nodeId, partitioning: 'default', sideOutput: tag.id }]);
   }
 }
 
@@ -257,13 +297,52 @@ export class KeyedStream<K extends Key, T> {
 
   /** Per-key processing with state and timers. */
   process<R>(fn: KeyedProcessFunction<K, T, R>, options: StatefulOperatorOptions): OperatorStream<R> {
-    const inputs = this.producers.map((p) => ({
-      source: p.nodeId,
-      ...(p.deadLetters ? { deadLetters: true as const } : {}),
-      partitioning: 'hash' as const,
-      keySelector: this.keySelector as KeySelector<any, Key>,
-    }));
-    const draft = this.recorder.addOperator({ kind: 'keyedProcess', fn }, inputs, options);
+    const draft = this.recorder.addOperator({ kind: 'keyedProcess', fn }, hashInputs(this.producers, this.keySelector), options);
     return new OperatorStream<R>(this.recorder, draft);
+  }
+}
+
+/** Hash-partitioned input drafts of a keyed operator: every producer, keyed by `selector`. */
+function hashInputs(producers: readonly StreamInput[], selector: KeySelector<any, Key>, inputSide?: 1): InputDraft[] {
+  return producers.map((p) => ({
+    source: p.nodeId,
+    ...(p.sideOutput === undefined ? {} : { sideOutput: p.sideOutput }),
+    partitioning: 'hash' as const,
+    keySelector: selector,
+    ...(inputSide === 1 ? { inputSide } : {}),
+  }));
+}
+
+/** Two streams connected for a two-input operator (Flink's `ConnectedStreams`). */
+export class ConnectedStreams<A, B> {
+  constructor(
+    readonly first: DataStream<A>,
+    readonly second: DataStream<B>,
+  ) {}
+
+  /** Keys both inputs; records of either input with equal keys meet in one subtask and one key's state. */
+  keyBy<K extends Key>(keyFirst: KeySelector<A, K>, keySecond: KeySelector<B, K>): ConnectedKeyedStreams<K, A, B> {
+    return new ConnectedKeyedStreams<K, A, B>(this.first, this.second, keyFirst, keySecond);
+  }
+}
+
+/** Two connected streams keyed on one key type; `process` adds the two-input operator. */
+export class ConnectedKeyedStreams<K extends Key, A, B> {
+  constructor(
+    private readonly first: DataStream<A>,
+    private readonly second: DataStream<B>,
+    private readonly keyFirst: KeySelector<A, K>,
+    private readonly keySecond: KeySelector<B, K>,
+  ) {}
+
+  /** Per-key processing of both inputs with shared state and timers. */
+  process<R>(fn: KeyedCoProcessFunction<K, A, B, R>, options: StatefulOperatorOptions): OperatorStream<R> {
+    const inputs = [
+      ...hashInputs(this.first.inputs, this.keyFirst as KeySelector<any, Key>),
+      ...hashInputs(this.second.inputs, this.keySecond as KeySelector<any, Key>, 1),
+    ];
+    const recorder = this.first.recorder;
+    const draft = recorder.addOperator({ kind: 'keyedCoProcess', fn }, inputs, options);
+    return new OperatorStream<R>(recorder, draft);
   }
 }

@@ -31,10 +31,11 @@ import {
   type NodeBody,
   type OperatorDraft,
   type OperatorOptions,
-  type StatefulOperatorOptions,
+  type SourceOptions,
 } from './data-stream.js';
 import { JobBuildError } from './job-build-error.js';
 import {
+  DEAD_LETTERS_OUTPUT,
   STATEFUL_OPERATOR_KINDS,
   type JobSettings,
   type LogicalEdge,
@@ -43,6 +44,7 @@ import {
   type LogicalOperatorKind,
 } from './logical-graph.js';
 import type { SourceSpec } from './specs.js';
+import { WatermarkStrategy } from './watermark-strategy.js';
 
 /** Job-wide options; every one has a default. */
 export interface StreamEnvironmentOptions {
@@ -72,6 +74,7 @@ const DEFAULT_NAMES: Readonly<Record<LogicalOperatorKind, string>> = {
   filter: 'Filter',
   flatMap: 'FlatMap',
   keyedProcess: 'KeyedProcess',
+  keyedCoProcess: 'KeyedCoProcess',
   sink: 'Sink',
 };
 
@@ -87,9 +90,12 @@ export class StreamEnvironment {
     this.recorder = { addOperator: (body, inputs, opts) => this.addOperator(body, inputs, opts) };
   }
 
-  /** Adds a source; the returned stream's operator can still be configured. */
-  source<T>(spec: SourceSpec<T>, options: StatefulOperatorOptions): OperatorStream<T> {
-    const draft = this.addOperator({ kind: 'source', source: spec }, [], options);
+  /**
+   * Adds a source; the returned stream's operator can still be configured. With `watermarks`, its
+   * records carry event timestamps and it emits watermarks (see {@link WatermarkStrategy}).
+   */
+  source<T>(spec: SourceSpec<T>, options: SourceOptions<T>): OperatorStream<T> {
+    const draft = this.addOperator({ kind: 'source', source: spec, watermarks: options.watermarks }, [], options);
     return new OperatorStream<T>(this.recorder, draft);
   }
 
@@ -108,7 +114,7 @@ export class StreamEnvironment {
       Object.freeze({ id, source: input.source, target, ...partitioningOf(input) }),
     );
     for (const n of nodes) {
-      if (n.deadLetters && !edges.some((e) => e.source === n.id && e.deadLetters === true)) {
+      if (n.deadLetters && !edges.some((e) => e.source === n.id && e.sideOutput === DEAD_LETTERS_OUTPUT)) {
         throw new JobBuildError(
           'invalid-dead-letters',
           `${n.name}#${n.id}`,
@@ -192,6 +198,7 @@ export class StreamEnvironment {
         `operator "${name}" (#${draft.id}) is stateful (${kind}) and needs a uid, so its state can be matched when restoring a savepoint`,
       );
     }
+    if (draft.body.kind === 'source' && draft.body.watermarks !== undefined) checkWatermarks(draft.body.watermarks, subject, name, draft.id);
     if (draft.deadLetters && !DEAD_LETTER_KINDS.includes(kind)) {
       throw new JobBuildError(
         'invalid-dead-letters',
@@ -219,14 +226,32 @@ function defaultName(body: NodeBody): string {
 }
 
 /** Operators that run a user function per record, so a record can fail on its own. */
-const DEAD_LETTER_KINDS: readonly LogicalOperatorKind[] = ['map', 'filter', 'flatMap', 'keyedProcess'];
+const DEAD_LETTER_KINDS: readonly LogicalOperatorKind[] = ['map', 'filter', 'flatMap', 'keyedProcess', 'keyedCoProcess'];
 
-function partitioningOf(input: InputDraft): Pick<LogicalEdge, 'partitioning' | 'keySelector' | 'deadLetters'> {
+function partitioningOf(input: InputDraft): Pick<LogicalEdge, 'partitioning' | 'keySelector' | 'sideOutput' | 'inputSide'> {
   return {
     partitioning: input.partitioning,
     ...(input.keySelector === undefined ? {} : { keySelector: input.keySelector }),
-    ...(input.deadLetters ? { deadLetters: true as const } : {}),
+    ...(input.sideOutput === undefined ? {} : { sideOutput: input.sideOutput }),
+    ...(input.inputSide === 1 ? { inputSide: 1 as const } : {}),
   };
+}
+
+function checkWatermarks(strategy: unknown, subject: string, name: string, id: number): void {
+  if (!(strategy instanceof WatermarkStrategy)) {
+    throw new JobBuildError(
+      'invalid-watermarks',
+      subject,
+      `source "${name}" (#${id}): watermarks must be a WatermarkStrategy (e.g. WatermarkStrategy.forBoundedOutOfOrderness(ms).withTimestampAssigner(fn))`,
+    );
+  }
+  if (strategy.timestampAssigner === undefined) {
+    throw new JobBuildError(
+      'invalid-watermarks',
+      subject,
+      `source "${name}" (#${id}): the watermark strategy has no timestamp assigner; add .withTimestampAssigner((record) => epochMs)`,
+    );
+  }
 }
 
 function checkParallelism(value: number, maxParallelism: number, subject: string, label: string): void {

@@ -45,28 +45,67 @@ export interface Collector<T> {
   collect(value: T): void;
 }
 
+/** Which clock a timer follows: event time (watermarks) or processing time (the wall clock). */
+export type TimeDomain = 'event-time' | 'processing-time';
+
 /**
- * Processing-time timers of the current key. A placeholder for the runtime's timer service: timers are
- * keyed state (DESIGN.md "Keyed state"), so registration is scoped to the key being processed.
+ * Timers and clocks of the current key (Flink's `TimerService`). Timers are keyed state (DESIGN.md
+ * "Keyed state"): registration is scoped to the key being processed, and a checkpoint or savepoint
+ * carries every pending timer.
  */
 export interface TimerService {
   /** Wall-clock time (ms) as the runtime's injected clock sees it. */
   currentProcessingTime(): number;
+  /**
+   * The operator's current event-time watermark (ms): no record with a smaller timestamp is expected
+   * any more. `-Infinity` before the first watermark, `Infinity` once every input ended.
+   */
+  currentWatermark(): number;
   /** Calls `onTimer` for the current key once processing time reaches `timestampMs`; registering the same time twice fires once. */
   registerProcessingTimeTimer(timestampMs: number): void;
   deleteProcessingTimeTimer(timestampMs: number): void;
+  /**
+   * Calls `onTimer` for the current key once the watermark reaches `timestampMs` (watermark >=
+   * timestamp); a timer at or below the current watermark fires with the next watermark.
+   */
+  registerEventTimeTimer(timestampMs: number): void;
+  deleteEventTimeTimer(timestampMs: number): void;
+}
+
+/**
+ * Names a side output (Flink's `OutputTag`): a second stream an operator emits into with
+ * `ctx.output(tag, value)` and a job reads with `stream.sideOutput(tag)`. Tags are compared by `id`.
+ *
+ * @example
+ * const late = outputTag<Bid>('late-bids');
+ * const counts = bids.keyBy(b => b.auction).window(tumbling).sideOutputLateData(late).aggregate(count, { uid: 'counts' });
+ * counts.sideOutput(late).sink(lateSink, { uid: 'late-out' });
+ */
+export interface OutputTag<T> {
+  readonly id: string;
+  /** Never set; carries the element type. */
+  readonly __elementType?: (value: T) => void;
 }
 
 /** Per-element context of a keyed process function. */
 export interface KeyedProcessContext<K extends Key> {
   /** The key of the element being processed; state handles read and write this key's entries. */
   readonly key: K;
+  /**
+   * The element's event timestamp (ms) as its source's watermark strategy assigned it, or (in
+   * `onTimer`) the event-time timer's timestamp; `undefined` when the stream carries no timestamps.
+   * Records a function emits carry this timestamp.
+   */
+  readonly timestamp: number | undefined;
   readonly timerService: TimerService;
+  /** Emits `value` to the side output `tag` (read with `stream.sideOutput(tag)`), with the current timestamp. */
+  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
 /** Context of a timer callback: the key is the one the timer was registered under. */
 export interface OnTimerContext<K extends Key> extends KeyedProcessContext<K> {
   readonly timestampMs: number;
+  readonly timeDomain: TimeDomain;
 }
 
 /**
@@ -106,7 +145,7 @@ export interface KeyedProcessFunction<K extends Key, IN, OUT> {
   /** Called once per subtask before any element or timer; register state here. */
   open?(runtime: KeyedRuntimeContext): void;
   processElement(value: IN, ctx: KeyedProcessContext<K>, out: Collector<OUT>): void;
-  /** Called when a processing-time timer of `ctx.key` fires. */
+  /** Called when a timer of `ctx.key` fires; `ctx.timeDomain` says which kind. */
   onTimer?(timestampMs: number, ctx: OnTimerContext<K>, out: Collector<OUT>): void;
   /**
    * Checkpoint `checkpointId` is complete (its metadata is durable): everything this function did
@@ -114,5 +153,27 @@ export interface KeyedProcessFunction<K extends Key, IN, OUT> {
    */
   notifyCheckpointComplete?(checkpointId: number): void;
   /** Called once when the subtask ends (finished or cancelled); release resources here, not state. */
+  close?(): void;
+}
+
+/**
+ * Flink's KeyedCoProcessFunction: two keyed streams connected on the same key (`a.connect(b).keyBy(ka,
+ * kb).process(fn)`), with shared keyed state and timers. Both inputs' elements of one key reach the
+ * same subtask, so the function can join them in state.
+ *
+ * @example
+ * // remember each auction, emit bids that refer to a known auction
+ * const join: KeyedCoProcessFunction<number, Auction, Bid, [Auction, Bid]> & { auction?: ValueState<Auction> } = {
+ *   open(rt) { this.auction = rt.getState(valueState<Auction>('auction', Serializers.json)); },
+ *   processElement1(a) { this.auction!.update(a); },
+ *   processElement2(b, ctx, out) { const a = this.auction!.value(); if (a) out.collect([a, b]); },
+ * };
+ */
+export interface KeyedCoProcessFunction<K extends Key, IN1, IN2, OUT> {
+  open?(runtime: KeyedRuntimeContext): void;
+  processElement1(value: IN1, ctx: KeyedProcessContext<K>, out: Collector<OUT>): void;
+  processElement2(value: IN2, ctx: KeyedProcessContext<K>, out: Collector<OUT>): void;
+  onTimer?(timestampMs: number, ctx: OnTimerContext<K>, out: Collector<OUT>): void;
+  notifyCheckpointComplete?(checkpointId: number): void;
   close?(): void;
 }

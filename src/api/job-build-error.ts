@@ -16,7 +16,8 @@ export type JobBuildErrorReason =
   | 'no-sink' // nothing consumes the job's output, so nothing would run
   | 'foreign-stream' // union with a stream of another environment
   | 'invalid-name' // an operator name that is not a non-empty string
-  | 'invalid-dead-letters'; // deadLetters() on an operator that runs no user function per record
+  | 'invalid-dead-letters' // deadLetters() on an operator that runs no user function per record
+  | 'invalid-watermarks'; // a source's watermarks option that is not a WatermarkStrategy with a timestamp assigner
 
 /** Thrown by the job builder; `subject` is the setting (`parallelism`) or operator (`Map#3`) at fault. */
 export class JobBuildError extends Error {

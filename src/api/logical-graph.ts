@@ -7,14 +7,18 @@
 import type { CheckpointSettings } from '../checkpoint/checkpoint-settings.js';
 import type { ResolvedRestartConfig } from '../checkpoint/restart-config.js';
 import type { Key, StateBackendKind } from '../state/types.js';
-import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction } from './functions.js';
+import type { FilterFunction, FlatMapFunction, KeyedCoProcessFunction, KeyedProcessFunction, KeySelector, MapFunction } from './functions.js';
+import type { WatermarkStrategy } from './watermark-strategy.js';
 import type { SinkSpec, SourceSpec } from './specs.js';
 
 /** Every operator kind the builder creates. */
-export type LogicalOperatorKind = 'source' | 'map' | 'filter' | 'flatMap' | 'keyedProcess' | 'sink';
+export type LogicalOperatorKind = 'source' | 'map' | 'filter' | 'flatMap' | 'keyedProcess' | 'keyedCoProcess' | 'sink';
 
 /** Operator kinds that own state and therefore need a `uid` to be matched on restore (DESIGN.md point 7). */
-export const STATEFUL_OPERATOR_KINDS: readonly LogicalOperatorKind[] = Object.freeze(['source', 'keyedProcess', 'sink']);
+export const STATEFUL_OPERATOR_KINDS: readonly LogicalOperatorKind[] = Object.freeze(['source', 'keyedProcess', 'keyedCoProcess', 'sink']);
+
+/** Operator kinds that own keyed state: each subtask owns a key-group range and a state backend. */
+export const KEYED_OPERATOR_KINDS: readonly LogicalOperatorKind[] = Object.freeze(['keyedProcess', 'keyedCoProcess']);
 
 interface NodeBase<K extends LogicalOperatorKind> {
   /** Dense, in creation order: a node's inputs always have smaller ids, so id order is a topological order. */
@@ -36,6 +40,8 @@ interface NodeBase<K extends LogicalOperatorKind> {
 /** Reads from a connector; stateful (its positions are checkpointed). */
 export interface SourceNode extends NodeBase<'source'> {
   readonly source: SourceSpec<any>;
+  /** Assigns event timestamps and generates watermarks; absent: records carry no timestamp. */
+  readonly watermarks: WatermarkStrategy<any> | undefined;
 }
 /** A `map` callback. */
 export interface MapNode extends NodeBase<'map'> {
@@ -53,13 +59,17 @@ export interface FlatMapNode extends NodeBase<'flatMap'> {
 export interface KeyedProcessNode extends NodeBase<'keyedProcess'> {
   readonly fn: KeyedProcessFunction<any, any, unknown>;
 }
+/** A keyed co-process function over two connected streams; its first input edges come first, both hash-partitioned. */
+export interface KeyedCoProcessNode extends NodeBase<'keyedCoProcess'> {
+  readonly fn: KeyedCoProcessFunction<any, any, any, unknown>;
+}
 /** Writes to a connector; stateful (pending transactions are checkpointed, DESIGN.md point 6). */
 export interface SinkNode extends NodeBase<'sink'> {
   readonly sink: SinkSpec<any>;
 }
 
 /** One operator of the logical graph. */
-export type LogicalNode = SourceNode | MapNode | FilterNode | FlatMapNode | KeyedProcessNode | SinkNode;
+export type LogicalNode = SourceNode | MapNode | FilterNode | FlatMapNode | KeyedProcessNode | KeyedCoProcessNode | SinkNode;
 
 /**
  * How an edge was asked to partition. `default` lets the graph choose (forward when parallelism
@@ -76,9 +86,17 @@ export interface LogicalEdge {
   readonly partitioning: EdgePartitioning;
   /** Present exactly when `partitioning` is `hash`. */
   readonly keySelector?: KeySelector<any, Key>;
-  /** The edge carries the source operator's dead letters, not its output. */
-  readonly deadLetters?: true;
+  /**
+   * The edge carries one of the source operator's side outputs (the tag's id), not its main output;
+   * dead letters are the side output {@link DEAD_LETTERS_OUTPUT}.
+   */
+  readonly sideOutput?: string;
+  /** 1 for the second input of a two-input operator (`connect`); absent (0) otherwise. */
+  readonly inputSide?: 1;
 }
+
+/** The side-output id of an operator's dead letters (`stream.deadLetters()`). */
+export const DEAD_LETTERS_OUTPUT = '__weir.dead-letters';
 
 /** Job-wide settings, resolved and validated. */
 export interface JobSettings {

@@ -4,7 +4,7 @@
  * serializable data (the REST API and the web UI show it); it names logical nodes and edges by id, and
  * the runtime looks the user functions up in the logical graph.
  */
-import type { LogicalEdge, LogicalGraph, LogicalNode } from '../api/logical-graph.js';
+import { KEYED_OPERATOR_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode } from '../api/logical-graph.js';
 
 /** How records cross an edge between two task vertices. */
 export type PartitionerKind = 'forward' | 'hash' | 'rebalance' | 'broadcast';
@@ -29,8 +29,10 @@ export interface JobEdge {
   readonly partitioner: PartitionerKind;
   /** The logical edge this comes from; it holds the key selector of a `hash` edge. */
   readonly logicalEdgeId: number;
-  /** Carries the source vertex's (tail operator's) dead letters, not its output. */
-  readonly deadLetters: boolean;
+  /** Carries this side output of the source vertex's tail operator (dead letters among them), not its main output. */
+  readonly sideOutput: string | undefined;
+  /** Which input of the target's head operator the edge feeds: 1 only for a two-input operator's second input. */
+  readonly inputSide: 0 | 1;
 }
 
 /** The job graph: what the scheduler deploys. */
@@ -67,7 +69,7 @@ export function isChainable(
   outDegree: (nodeId: number) => number,
 ): boolean {
   return (
-    edge.deadLetters !== true &&
+    edge.sideOutput === undefined &&
     partitionerFor(edge, source, target) === 'forward' &&
     inDegree(target.id) === 1 &&
     outDegree(source.id) === 1 &&
@@ -114,7 +116,7 @@ export function toJobGraph(graph: LogicalGraph): JobGraph {
       operatorIds: Object.freeze(ids),
       // Chained operators share the head's parallelism (a chain condition).
       parallelism: ops[0]?.parallelism ?? 1,
-      keyed: ops.some((o) => o.kind === 'keyedProcess'),
+      keyed: ops.some((o) => KEYED_OPERATOR_KINDS.includes(o.kind)),
     });
   });
 
@@ -128,7 +130,8 @@ export function toJobGraph(graph: LogicalGraph): JobGraph {
         targetVertex: vertexOf.get(e.target) ?? -1,
         partitioner: partitionerFor(e, node(e.source), node(e.target)),
         logicalEdgeId: e.id,
-        deadLetters: e.deadLetters === true,
+        sideOutput: e.sideOutput,
+        inputSide: e.inputSide ?? 0,
       }),
     );
 

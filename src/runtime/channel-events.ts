@@ -4,8 +4,8 @@
  *
  * Every event is a plain frozen object with a string `kind`, no classes or functions, so it survives
  * structured cloning unchanged when a channel is later backed by a `MessagePort` between workers.
- * Consumers `switch` on `kind`; new kinds (watermarks, cancellation markers) join {@link ControlEvent}
- * and the compiler then points at every switch that must handle them.
+ * Consumers `switch` on `kind`; new kinds join {@link ControlEvent} and the compiler then points at
+ * every switch that must handle them.
  */
 
 /** A checkpoint barrier: everything before it on its channel belongs to checkpoint `checkpointId`. */
@@ -23,10 +23,35 @@ export interface EndOfStreamEvent {
 }
 
 /**
- * Every in-band control event. Watermarks are the next planned member (`{ kind: 'watermark',
- * timestamp }`); they are not defined until the runtime that uses them exists.
+ * Event time has reached `timestamp` on this channel: no record with a smaller timestamp follows
+ * (records that do are late). Strictly increasing along a channel; `Infinity` when a bounded input ended.
  */
-export type ControlEvent = BarrierEvent | EndOfStreamEvent;
+export interface WatermarkEvent {
+  readonly kind: 'watermark';
+  readonly timestamp: number;
+}
+
+/**
+ * The producer went idle (no records for its idle timeout: it must not hold back downstream
+ * watermarks) or active again; sent before its first record after being idle.
+ */
+export interface WatermarkStatusEvent {
+  readonly kind: 'watermark-status';
+  readonly idle: boolean;
+}
+
+/** Every in-band control event. */
+export type ControlEvent = BarrierEvent | EndOfStreamEvent | WatermarkEvent | WatermarkStatusEvent;
+
+/** A watermark event; the timestamp is a number or ±Infinity, never NaN. */
+export function watermark(timestamp: number): WatermarkEvent {
+  if (Number.isNaN(timestamp)) throw new RangeError('a watermark needs a timestamp, got NaN');
+  return Object.freeze({ kind: 'watermark', timestamp });
+}
+
+/** The two status events; shared because they carry no data. */
+export const WATERMARK_IDLE: WatermarkStatusEvent = Object.freeze({ kind: 'watermark-status', idle: true });
+export const WATERMARK_ACTIVE: WatermarkStatusEvent = Object.freeze({ kind: 'watermark-status', idle: false });
 
 /**
  * Builds a barrier, validating the id here so a bad id fails at the source, not in a downstream aligner.

@@ -80,7 +80,15 @@ export class Channel<T> {
   /** Called when `poll` turns the channel from not writable to writable; undefined when nobody listens. */
   private writableListener: (() => void) | undefined = undefined;
 
-  constructor(readonly capacity: number) {
+  /**
+   * @param capacity records the queue may hold before refusing batches.
+   * @param slotsPerRecord batch slots one record takes: 2 in a job whose records carry timestamps
+   *   (record, timestamp), else 1.
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly slotsPerRecord = 1,
+  ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`channel capacity must be a positive integer (records), got ${capacity}`);
     }
@@ -125,7 +133,7 @@ export class Channel<T> {
       return OfferResult.ACCEPTED;
     }
     this.queue.push(batch);
-    this.records += batch.length;
+    this.records += batch.length / this.slotsPerRecord;
     return OfferResult.ACCEPTED;
   }
 
@@ -185,7 +193,7 @@ export class Channel<T> {
     }
     if (isRecordBatch(item)) {
       const wasWritable = this.writable;
-      this.records -= item.length;
+      this.records -= item.length / this.slotsPerRecord;
       if (!wasWritable && this.writable) this.writableListener?.();
     } else if (item.kind === 'end-of-stream') {
       this.finished = true;

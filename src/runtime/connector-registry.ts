@@ -7,6 +7,7 @@ import type { SinkSpec, SourceSpec } from '../api/specs.js';
 import { CollectSink, COLLECT_SINK_KIND } from '../connectors/collect-sink.js';
 import { FileLineSource, type FileSourceOptions } from '../connectors/file-source.js';
 import { GeneratorSource, type GeneratorOptions } from '../connectors/generator-source.js';
+import { NexmarkSource, type NexmarkOptions } from '../connectors/nexmark/index.js';
 import type { ReplayableSource } from '../connectors/source.js';
 import {
   decodePendingTransactions,
@@ -173,6 +174,7 @@ export const DISCARD_SINK_KIND = 'discard';
 export function defaultConnectorRegistry(): ConnectorRegistry {
   return new ConnectorRegistry()
     .registerSource('generator', (p) => new GeneratorSource(objectPayload('generator', p, 'GeneratorOptions') as unknown as GeneratorOptions))
+    .registerSource('nexmark', (p) => new NexmarkSource(objectPayload('nexmark', p, 'NexmarkOptions') as unknown as NexmarkOptions))
     .registerSource('file-lines', (p) => {
       const o = objectPayload('file-lines', p, '{ path }');
       if (typeof o.path !== 'string') throw new ConnectorConfigError(`file-lines payload needs a string 'path'`);

@@ -4,7 +4,7 @@
  * state, connectors with restored operator state, and checkpoint snapshotter. Everything is created
  * before anything runs, so a bad spec fails the attempt before any record moves.
  */
-import { STATEFUL_OPERATOR_KINDS, type LogicalGraph, type LogicalNode } from '../api/logical-graph.js';
+import { KEYED_OPERATOR_KINDS, STATEFUL_OPERATOR_KINDS, type LogicalGraph, type LogicalNode } from '../api/logical-graph.js';
 import type { ReplayableSource } from '../connectors/source.js';
 import { toJobGraph } from '../graph/job-graph.js';
 import { createRouter } from '../graph/partitioners.js';
@@ -19,7 +19,8 @@ import { buildOperatorChain } from './operator-chain.js';
 import { OutputGate } from './output-gate.js';
 import { decodeSplitEntry, SourceSplits, type SourceSplit } from './source-splits.js';
 import { SubtaskSnapshotter } from './subtask-snapshotter.js';
-import { SubtaskRunner, type SubtaskInput } from './subtask-runner.js';
+import { SubtaskRunner, type SourceWatermarks, type SubtaskInput } from './subtask-runner.js';
+import { recordTimestamp, TIMESTAMP_STRIDE } from './record-timestamp.js';
 
 /** After a failure, how long teardown waits for sink calls and snapshot writes still in flight. */
 const FAILURE_GRACE_MS = 1000;
@@ -57,6 +58,9 @@ function stateUid(node: LogicalNode | undefined): string | undefined {
 export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
   const jobGraph = toJobGraph(graph);
   const plan = expandSubtasks(jobGraph);
+  // Records carry timestamps between subtasks only in jobs that assign them, so other jobs pay nothing.
+  const timestamped = graph.nodes.some((n) => n.kind === 'source' && n.watermarks !== undefined);
+  const slotsPerRecord = timestamped ? TIMESTAMP_STRIDE : 1;
   const { maxParallelism } = plan;
   const cp = opts.checkpointing;
   const nodeById = (id: number): LogicalNode => {
@@ -78,7 +82,7 @@ export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
   for (const edge of plan.edges) {
     const byFrom = new Map<number, Channel<unknown>[]>();
     for (const c of edge.channels) {
-      const ch = new Channel<unknown>(opts.channelCapacity);
+      const ch = new Channel<unknown>(opts.channelCapacity, slotsPerRecord);
       allChannels.push(ch);
       let list = byFrom.get(c.from);
       if (list === undefined) byFrom.set(c.from, (list = []));
@@ -101,8 +105,10 @@ export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
       const headNode = nodes[0]!;
       const tailNode = nodes[nodes.length - 1]!;
 
+      const time = recordTimestamp();
       const gates: OutputGate[] = [];
-      const deadLetterGates: OutputGate[] = [];
+      /** Gates of side-output edges, by side-output id. */
+      const sideGates = new Map<string, OutputGate[]>();
       for (const edge of plan.edges) {
         if (edge.sourceVertex !== desc.vertexId) continue;
         const downstream = jobGraph.vertices[edge.targetVertex]?.parallelism ?? 0;
@@ -115,17 +121,24 @@ export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
           maxParallelism,
           ...(sel === undefined ? {} : { keySelector: sel }),
         });
-        const gate = new OutputGate(Array.from({ length: downstream }, (_, i) => list[i]), router, opts.batchSize);
-        (jobGraph.edges[edge.jobEdgeId]?.deadLetters === true ? deadLetterGates : gates).push(gate);
+        const gate = new OutputGate(Array.from({ length: downstream }, (_, i) => list[i]), router, opts.batchSize, timestamped ? time : undefined);
+        const side = jobGraph.edges[edge.jobEdgeId]?.sideOutput;
+        if (side === undefined) gates.push(gate);
+        else {
+          let list = sideGates.get(side);
+          if (list === undefined) sideGates.set(side, (list = []));
+          list.push(gate);
+        }
       }
 
-      const inputs: SubtaskInput[] = [];
+      const inputChannels: Array<Omit<SubtaskInput, 'push'> & { readonly side: 0 | 1 }> = [];
       for (const edge of plan.edges) {
         if (edge.targetVertex !== desc.vertexId) continue;
         const keySelector = keySelectorOf(edge);
+        const side = jobGraph.edges[edge.jobEdgeId]?.inputSide ?? 0;
         for (const [, list] of channelsByEdge.get(edge.jobEdgeId) ?? []) {
           const ch = list[desc.index];
-          if (ch !== undefined) inputs.push({ channel: ch, keySelector });
+          if (ch !== undefined) inputChannels.push({ channel: ch, keySelector, side });
         }
       }
 
@@ -136,7 +149,7 @@ export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
       const restoredKeyedState = new Map<string, readonly Uint8Array[]>();
       const restoredChains = new Map<string, readonly FileRef[]>();
       for (const node of nodes) {
-        const st = node.kind === 'keyedProcess' ? restoredOf(node) : undefined;
+        const st = KEYED_OPERATOR_KINDS.includes(node.kind) ? restoredOf(node) : undefined;
         if (st === undefined || node.uid === undefined) continue;
         restoredKeyedState.set(node.uid, st.keyedChain);
         restoredChains.set(node.uid, st.sharedChain);
@@ -162,15 +175,31 @@ export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
         clock: opts.clock,
         incremental: cp !== undefined && graph.settings.checkpoint.incremental,
         restoredKeyedState,
-        ...(deadLetterGates.length === 0
-          ? {}
-          : {
-              deadLetterOutput: (letter: unknown) => {
-                for (const g of deadLetterGates) g.emit(letter);
-              },
-            }),
+        sideOutputs: new Map(
+          [...sideGates].map(([id, list]) => [
+            id,
+            (value: unknown) => {
+              for (const g of list) g.emit(value);
+            },
+          ]),
+        ),
+        time,
       });
       chains.push({ vertexId: desc.vertexId, index: desc.index, chain });
+      const inputs: SubtaskInput[] = inputChannels.map(({ channel, keySelector, side }) => {
+        const push = chain.heads[side];
+        if (push === undefined) throw new Error(`internal: vertex ${desc.vertexId} has no input ${side + 1}`);
+        return { channel, keySelector, push };
+      });
+      let sourceWatermarks: SourceWatermarks | undefined;
+      if (headNode.kind === 'source' && headNode.watermarks !== undefined) {
+        const strategy = headNode.watermarks;
+        sourceWatermarks = {
+          assigner: strategy.timestampAssigner!,
+          generator: strategy.createGenerator(),
+          idleTimeoutMs: strategy.idleTimeoutMs,
+        };
+      }
 
       let source: ReplayableSource<unknown> | undefined;
       if (headNode.kind === 'source') {
@@ -231,13 +260,16 @@ export function deploy(graph: LogicalGraph, opts: AttemptOptions): Deployment {
           descriptor: desc,
           name: vertex.name,
           chain,
-          gates: [...gates, ...deadLetterGates],
+          gates: [...gates, ...[...sideGates.values()].flat()],
           inputs,
           source,
           sink,
           sinkBuffer,
           sourceBatchSize: opts.batchSize,
           clock: opts.clock,
+          time,
+          timestamped,
+          sourceWatermarks,
           checkpoints,
         }),
       );

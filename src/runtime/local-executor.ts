@@ -5,7 +5,7 @@
  * latest completed checkpoint, and a failed attempt is restarted per the job's restart strategy.
  */
 import { StreamEnvironment } from '../api/environment.js';
-import { STATEFUL_OPERATOR_KINDS, type LogicalGraph, type LogicalNode, type LogicalOperatorKind } from '../api/logical-graph.js';
+import { KEYED_OPERATOR_KINDS, STATEFUL_OPERATOR_KINDS, type LogicalGraph, type LogicalNode, type LogicalOperatorKind } from '../api/logical-graph.js';
 import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
 import { createRestartStrategy } from '../checkpoint/restart-strategy.js';
 import { jobDirectory } from '../storage/checkpoint-layout.js';
@@ -314,7 +314,7 @@ function statefulOperators(graph: LogicalGraph): RestoringOperator[] {
   const out: RestoringOperator[] = [];
   for (const n of graph.nodes) {
     if (STATEFUL_OPERATOR_KINDS.includes(n.kind) && n.uid !== undefined) {
-      out.push({ uid: n.uid, parallelism: n.parallelism, keyed: n.kind === 'keyedProcess' });
+      out.push({ uid: n.uid, parallelism: n.parallelism, keyed: KEYED_OPERATOR_KINDS.includes(n.kind) });
     }
   }
   return out;

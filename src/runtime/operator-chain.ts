@@ -3,12 +3,13 @@
  * the next operator's input function, so a record crosses a whole chain without a queue (Flink's
  * operator chaining). The chain's tail hands records to the output gates or to a sink buffer.
  */
-import type { Collector, DeadLetter, KeyedProcessFunction, KeyedRuntimeContext, TimerService } from '../api/functions.js';
-import type { LogicalNode } from '../api/logical-graph.js';
-import { createKeyedStateBackend } from '../state/backend-factory.js';
+import type { DeadLetter } from '../api/functions.js';
+import { DEAD_LETTERS_OUTPUT, type LogicalNode } from '../api/logical-graph.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
-import type { Key, KeyedStateBackend, StateBackendKind, StateDescriptor } from '../state/types.js';
-import { ProcessingTimeTimerService, RESERVED_STATE_PREFIX, type FireTimerFn } from './processing-time-timers.js';
+import type { Key, KeyedStateBackend, StateBackendKind } from '../state/types.js';
+import { instantiateKeyed } from './keyed-operator.js';
+import type { KeyedTimerService } from './keyed-timer-service.js';
+import type { RecordTimestamp } from './record-timestamp.js';
 
 /**
  * Feeds one record into an operator. `key` is set only for the head of a keyed chain (extracted from
@@ -33,8 +34,13 @@ export interface ChainContext {
   readonly clock: () => number;
   /** Track changes for incremental snapshots (the job's checkpoint setting). */
   readonly incremental: boolean;
-  /** Where the chain's tail operator sends its dead letters, when a stream reads them. */
-  readonly deadLetterOutput?: (letter: DeadLetter<unknown>) => void;
+  /**
+   * The side outputs of the chain's tail operator that some stream reads, by tag id (dead letters
+   * under {@link DEAD_LETTERS_OUTPUT}). An operator with a side output is always a chain's tail.
+   */
+  readonly sideOutputs: ReadonlyMap<string, (value: unknown) => void>;
+  /** The subtask's timestamp cell: the event timestamp of the record being pushed. */
+  readonly time: RecordTimestamp;
   /**
    * Restored keyed state by operator uid: a full snapshot then incrementals, as the backend's `restore`
    * takes them. Restored before the user function's `open`, as Flink does, so `open` sees the state.
@@ -85,6 +91,8 @@ function routeFailuresToDeadLetters(operator: PushFn, node: LogicalNode, output:
 export interface OperatorChain {
   /** Entry point: the first non-source operator (for a source task, records go here after counting). */
   readonly head: PushFn;
+  /** One entry point per input of the head operator: `[head]`, or both inputs of a two-input operator. */
+  readonly heads: readonly PushFn[];
   /** One per logical node of the vertex, head first (the source node included). */
   readonly counters: readonly OperatorCounter[];
   /** This subtask's keyed operators, head first; checkpoints snapshot their backends. */
@@ -96,8 +104,13 @@ export interface OperatorChain {
    * When a bounded input ends, pending timers are not fired (Flink's default).
    */
   fireTimers(now: number): number;
-  /** The earliest registered timer's timestamp, or undefined: when an idle job must wake up. */
+  /** The earliest registered processing-time timer's timestamp, or undefined: when an idle job must wake up. */
   nextTimerAt(): number | undefined;
+  /**
+   * The subtask's watermark advanced: fires the keyed operators' event-time timers at or below it
+   * (their output goes downstream before the watermark does); returns how many fired.
+   */
+  advanceWatermark(watermark: number): number;
   /** Checkpoint `checkpointId` is durable: tells every keyed function that has the hook. */
   notifyCheckpointComplete(checkpointId: number): void;
   /** Calls the user functions' `close` and releases the backends; safe to call once, after success or failure. */
@@ -112,10 +125,11 @@ export interface OperatorChain {
 export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, ctx: ChainContext): OperatorChain {
   const counters: OperatorCounter[] = nodes.map((node) => ({ node, records: 0 }));
   const keyedOps: KeyedOperatorInstance[] = [];
-  const timerServices: ProcessingTimeTimerService[] = [];
+  const timerServices: KeyedTimerService[] = [];
   const closers: Array<() => void> = [];
   const checkpointListeners: Array<(checkpointId: number) => void> = [];
   let next: PushFn = tail;
+  let heads: PushFn[] | undefined;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
     const counter = counters[i]!;
@@ -152,29 +166,35 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
         };
         break;
       }
-      case 'keyedProcess': {
+      case 'keyedProcess':
+      case 'keyedCoProcess': {
         // A keyed operator's input is a hash edge, never forward, so it always heads its chain.
         if (i !== 0) throw new Error(`internal: keyed operator '${node.name}' is not the head of its chain`);
         const uid = node.uid ?? `node-${node.id}`;
-        const keyed = instantiateKeyed(node.fn, uid, downstream, ctx);
+        const methods = node.kind === 'keyedProcess' ? (['processElement'] as const) : (['processElement1', 'processElement2'] as const);
+        const keyed = instantiateKeyed(node.fn, methods, uid, downstream, ctx);
         keyedOps.push({ uid, backend: keyed.backend });
         timerServices.push(keyed.timers);
         closers.push(keyed.close);
         const f = node.fn;
         if (f.notifyCheckpointComplete !== undefined) checkpointListeners.push((id) => f.notifyCheckpointComplete!.call(keyed.instance, id));
-        const process = keyed.process;
-        next = (r, k) => {
-          counter.records++;
-          process(r, k);
-        };
-        break;
+        heads = keyed.inputs.map((process) => {
+          const push: PushFn = (r, k) => {
+            counter.records++;
+            process(r, k);
+          };
+          return node.deadLetters ? routeFailuresToDeadLetters(push, node, ctx.sideOutputs.get(DEAD_LETTERS_OUTPUT)) : push;
+        });
+        next = heads[0]!;
+        continue;
       }
     }
-    if (node.deadLetters) next = routeFailuresToDeadLetters(next, node, ctx.deadLetterOutput);
+    if (node.deadLetters) next = routeFailuresToDeadLetters(next, node, ctx.sideOutputs.get(DEAD_LETTERS_OUTPUT));
   }
   let closed = false;
   return {
     head: next,
+    heads: heads ?? [next],
     counters,
     keyed: keyedOps,
     notifyCheckpointComplete(checkpointId) {
@@ -184,14 +204,20 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
     fireTimers(now) {
       if (closed) return 0;
       let fired = 0;
-      for (const t of timerServices) fired += t.fireDue(now);
+      for (const t of timerServices) fired += t.fireProcessingTimers(now);
+      return fired;
+    },
+    advanceWatermark(watermark) {
+      if (closed) return 0;
+      let fired = 0;
+      for (const t of timerServices) fired += t.advanceWatermark(watermark);
       return fired;
     },
     nextTimerAt() {
       if (closed) return undefined;
       let earliest: number | undefined;
       for (const t of timerServices) {
-        const at = t.nextTimerAt();
+        const at = t.nextProcessingTimerAt();
         if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
       }
       return earliest;
@@ -208,102 +234,6 @@ export function buildOperatorChain(nodes: readonly LogicalNode[], tail: PushFn, 
         }
       }
       if (first !== undefined) throw first;
-    },
-  };
-}
-
-interface KeyedInstance {
-  /** The per-subtask object the user's methods run on. */
-  readonly instance: KeyedProcessFunction<Key, unknown, unknown>;
-  readonly backend: KeyedStateBackend;
-  readonly timers: ProcessingTimeTimerService;
-  readonly process: PushFn;
-  readonly close: () => void;
-}
-
-/** Lets a user state through unless its name is one weir keeps for its own keyed state (timers). */
-function userState<D extends StateDescriptor>(operatorUid: string, d: D): D {
-  if (d.name.startsWith(RESERVED_STATE_PREFIX)) {
-    throw new Error(
-      `operator '${operatorUid}': state name '${d.name}' is reserved (names starting with '${RESERVED_STATE_PREFIX}' hold weir's own keyed state, such as timers)`,
-    );
-  }
-  return d;
-}
-
-function instantiateKeyed(
-  shared: KeyedProcessFunction<Key, unknown, unknown>,
-  operatorUid: string,
-  downstream: PushFn,
-  ctx: ChainContext,
-): KeyedInstance {
-  // All subtasks share the user's object in one process; a per-subtask instance inheriting from it
-  // keeps what `open` stores on `this` (state handles) apart, as Flink's per-subtask copy does.
-  const fn = Object.create(shared) as KeyedProcessFunction<Key, unknown, unknown>;
-  const range = ctx.keyGroupRange;
-  if (range === undefined) throw new Error(`internal: keyed operator '${operatorUid}' runs in a subtask without a key-group range`);
-  const backend = createKeyedStateBackend(ctx.stateBackend, {
-    maxParallelism: ctx.maxParallelism,
-    keyGroupRange: range,
-    clock: ctx.clock,
-    incremental: ctx.incremental,
-  });
-  const out: Collector<unknown> = { collect: (v) => downstream(v, undefined) };
-  const onTimer = fn.onTimer;
-  const fire: FireTimerFn | undefined = onTimer && ((timestampMs, timerCtx) => onTimer.call(fn, timestampMs, timerCtx, out));
-  const timers = new ProcessingTimeTimerService(backend, ctx.clock, operatorUid, fire);
-  // One context object reused for every element (the timer service reuses one per timer), as Flink
-  // does: no allocation per record.
-  const elementCtx: { key: Key; readonly timerService: TimerService } = { key: '', timerService: timers };
-  const runtime: KeyedRuntimeContext = {
-    operatorUid,
-    subtaskIndex: ctx.subtaskIndex,
-    parallelism: ctx.parallelism,
-    maxParallelism: ctx.maxParallelism,
-    getState: (d) => backend.getState(userState(operatorUid, d)),
-    getListState: (d) => backend.getListState(userState(operatorUid, d)),
-    getMapState: (d) => backend.getMapState(userState(operatorUid, d)),
-    getReducingState: (d) => backend.getReducingState(userState(operatorUid, d)),
-    getAggregatingState: (d) => backend.getAggregatingState(userState(operatorUid, d)),
-  };
-  try {
-    const restored = ctx.restoredKeyedState?.get(operatorUid);
-    if (restored !== undefined && restored.length > 0) backend.restore(restored);
-    fn.open?.(runtime);
-  } catch (e) {
-    backend.dispose();
-    throw e;
-  }
-  try {
-    // after open: rebuilding sets the backend's current key, and open must not run with a stray key set
-    timers.restore();
-  } catch (e) {
-    try {
-      fn.close?.();
-    } catch {
-      // the restore error is the one to report
-    }
-    backend.dispose();
-    throw e;
-  }
-  return {
-    instance: fn,
-    backend,
-    timers,
-    process: (record, key) => {
-      if (key === undefined) throw new Error(`internal: keyed operator '${operatorUid}' got a record without a key`);
-      // the backend owns exactly this subtask's key-group range and throws for a key outside it, so a
-      // routing bug fails here instead of writing state a restore would lose
-      backend.setCurrentKey(key);
-      elementCtx.key = key;
-      fn.processElement(record, elementCtx, out);
-    },
-    close: () => {
-      try {
-        fn.close?.();
-      } finally {
-        backend.dispose();
-      }
     },
   };
 }

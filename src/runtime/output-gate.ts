@@ -2,11 +2,13 @@
  * The producer side of one job edge for one upstream subtask: routes each record to its downstream
  * channel(s), cuts per-channel batches, and keeps batches a full channel refused. Records move in
  * batches so the per-record cost is an array push; backpressure is a flag the subtask checks, never
- * a Promise.
+ * a Promise. In a job whose records carry timestamps, each record takes two batch slots: the record,
+ * then its timestamp from the subtask's timestamp cell.
  */
 import type { RecordRouter } from '../graph/partitioners.js';
-import { END_OF_STREAM, type BarrierEvent } from './channel-events.js';
+import { END_OF_STREAM, type ControlEvent } from './channel-events.js';
 import { isRecordBatch, OfferResult, type Channel, type ChannelItem } from './channel.js';
+import { TIMESTAMP_STRIDE, type RecordTimestamp } from './record-timestamp.js';
 
 /**
  * Batches and routes one subtask's output on one job edge.
@@ -27,18 +29,23 @@ export class OutputGate {
   private readonly refused: ChannelItem<unknown>[][];
   /** Number of downstream indices whose `refused` queue is non-empty. */
   private blockedChannels = 0;
+  /** Batch slots per batch: `batchSize` records, each one or two slots. */
+  private readonly slotsPerBatch: number;
 
   /**
    * @param channels indexed by downstream subtask index (what the router returns); a forward edge's
    *   array is sparse, holding only this subtask's peer.
+   * @param time the subtask's timestamp cell when records carry timestamps, else undefined.
    */
   constructor(
     private readonly channels: readonly (Channel<unknown> | undefined)[],
     private readonly router: RecordRouter,
-    private readonly batchSize: number,
+    batchSize: number,
+    private readonly time?: RecordTimestamp,
   ) {
     this.building = channels.map(() => []);
     this.refused = channels.map(() => []);
+    this.slotsPerBatch = time === undefined ? batchSize : batchSize * TIMESTAMP_STRIDE;
   }
 
   /** True while some channel holds back a batch: the subtask must stop producing until {@link retry} clears it. */
@@ -53,11 +60,13 @@ export class OutputGate {
 
   /** Routes one record; it may be buffered past a full channel (bounded by what one step emits). */
   emit(record: unknown): void {
+    const time = this.time;
     for (const t of this.router(record)) {
       const buf = this.building[t];
       if (buf === undefined) throw new Error(`internal: router chose downstream subtask ${t}, which has no channel here`);
-      buf.push(record);
-      if (buf.length >= this.batchSize) {
+      if (time === undefined) buf.push(record);
+      else buf.push(record, time.ts);
+      if (buf.length >= this.slotsPerBatch) {
         this.building[t] = this.channel(t).acquireBatch();
         this.enqueue(t, buf);
       }
@@ -99,17 +108,18 @@ export class OutputGate {
   }
 
   /**
-   * Sends a checkpoint barrier on every channel, behind every record emitted before it (partial
-   * batches are flushed first; behind refused batches it waits in their queue). Never blocks.
+   * Sends a control event (a barrier, a watermark, a watermark status) on every channel, behind every
+   * record emitted before it (partial batches are flushed first; behind refused batches it waits in
+   * their queue). Never blocks.
    */
-  emitBarrier(barrier: BarrierEvent): void {
+  emitEvent(event: Exclude<ControlEvent, { kind: 'end-of-stream' }>): void {
     this.flush();
     for (let t = 0; t < this.channels.length; t++) {
       const ch = this.channels[t];
       if (ch === undefined) continue;
       const q = this.refused[t]!;
-      if (q.length === 0) ch.offerEvent(barrier);
-      else q.push(barrier);
+      if (q.length === 0) ch.offerEvent(event);
+      else q.push(event);
     }
   }
 

@@ -11,6 +11,13 @@
  * (keyed state synchronously, the rest asynchronously), asks its sink to pre-commit, and forwards the
  * barrier behind every record emitted before it.
  *
+ * Event time: a source task with a watermark strategy stamps each record (the subtask's timestamp
+ * cell) and, after each step, emits its generator's watermark when it advanced; it reports idle after
+ * its idle timeout without records, and active again before its next record; when its input ends it
+ * emits the final watermark (`Infinity`). An input task combines its channels' watermarks in a
+ * {@link WatermarkValve}; when its watermark advances, the chain fires event-time timers first and
+ * the watermark follows their output downstream.
+ *
  * Sink calls go through one queue (`pending` is its tail), so a write, a pre-commit, a commit and the
  * final `finish` never overlap and always run in the order the records and barriers arrived.
  */
@@ -19,10 +26,13 @@ import type { Key } from '../state/types.js';
 import type { ReplayableSource } from '../connectors/source.js';
 import type { CheckpointingMode } from '../checkpoint/checkpoint-settings.js';
 import { BarrierAligner, AlignmentAbortReason, type AlignerEvent } from './barrier-aligner.js';
-import { barrier as makeBarrier, type BarrierEvent } from './channel-events.js';
+import { barrier as makeBarrier, watermark as makeWatermark, WATERMARK_ACTIVE, WATERMARK_IDLE, type BarrierEvent } from './channel-events.js';
 import { isRecordBatch, type Channel } from './channel.js';
 import type { SinkWriter } from './connector-registry.js';
-import type { OperatorChain } from './operator-chain.js';
+import type { OperatorChain, PushFn } from './operator-chain.js';
+import { NO_TIMESTAMP, TIMESTAMP_STRIDE, type RecordTimestamp } from './record-timestamp.js';
+import { WatermarkValve, type ValveOutput } from './watermark-valve.js';
+import type { TimestampAssigner, WatermarkGenerator } from '../api/watermark-strategy.js';
 import { encodeStateList } from '../storage/operator-state-list.js';
 import type { OutputGate } from './output-gate.js';
 import type { FaultInjector, OperatorStateCapture, SubtaskSnapshotter } from './subtask-snapshotter.js';
@@ -31,6 +41,16 @@ import type { FaultInjector, OperatorStateCapture, SubtaskSnapshotter } from './
 export interface SubtaskInput {
   readonly channel: Channel<unknown>;
   readonly keySelector: ((record: unknown) => Key) | undefined;
+  /** The chain entry this channel feeds: the head, or a two-input head operator's first or second input. */
+  readonly push: PushFn;
+}
+
+/** A source task's event time: its strategy's assigner and this subtask's generator. */
+export interface SourceWatermarks {
+  readonly assigner: TimestampAssigner<unknown>;
+  readonly generator: WatermarkGenerator;
+  /** Report idle after this long (processing time) without records; undefined: never. */
+  readonly idleTimeoutMs: number | undefined;
 }
 
 /**
@@ -71,6 +91,12 @@ export interface SubtaskParts {
   readonly sourceBatchSize: number;
   /** Processing time, for the chain's timers. */
   readonly clock: () => number;
+  /** The subtask's timestamp cell, shared with its chain and output gates. */
+  readonly time: RecordTimestamp;
+  /** Records carry timestamps between subtasks (two batch slots per record). */
+  readonly timestamped: boolean;
+  /** Present for source tasks whose source has a watermark strategy. */
+  readonly sourceWatermarks: SourceWatermarks | undefined;
   readonly checkpoints: SubtaskCheckpointing | undefined;
 }
 
@@ -99,12 +125,21 @@ export class SubtaskRunner {
   private readonly aligner: BarrierAligner | undefined;
   /** Whether the chain has keyed operators (only those can have timers). */
   private readonly hasTimers: boolean;
+  /** Input tasks: combines the input channels' watermarks. */
+  private readonly valve: WatermarkValve | undefined;
+  /** The last watermark this subtask emitted. */
+  private emittedWatermark = Number.NEGATIVE_INFINITY;
+  /** Source tasks: reported idle downstream. */
+  private sourceIdle = false;
+  /** Source tasks: processing time of the first empty poll in the current run of empty polls, or NaN. */
+  private emptySince = Number.NaN;
 
   constructor(readonly parts: SubtaskParts) {
     this.liveInputs = parts.inputs.length;
     const cp = parts.checkpoints;
     this.aligner = cp !== undefined && parts.inputs.length > 0 ? new BarrierAligner(parts.inputs.length, cp.mode) : undefined;
     this.hasTimers = parts.chain.keyed.length > 0;
+    this.valve = parts.inputs.length > 0 ? new WatermarkValve(parts.inputs.length) : undefined;
   }
 
   /** Sent end-of-stream on every output: nothing left to do. A getter so callers re-read it after `step`. */
@@ -141,9 +176,14 @@ export class SubtaskRunner {
     const cap = Math.min(budget, this.parts.sink?.maxRecordsPerStep ?? budget);
     const done = this.parts.source !== undefined ? this.runSource(this.parts.source, cap) : this.runInputs(cap);
     progressed = done.records > 0 || progressed;
+    const sw = this.parts.sourceWatermarks;
+    if (sw !== undefined && !done.ended) this.emitSourceWatermark(sw, done.records);
     for (const g of this.parts.gates) g.flush();
     this.writeSinkBuffer();
     if (done.ended) {
+      // a bounded input ended: event time is complete, so every event-time timer downstream fires
+      // (before the final checkpoint, whose completion commits what they emit)
+      if (this.parts.source !== undefined) this.advanceWatermark(Number.POSITIVE_INFINITY);
       if (this.parts.source !== undefined && this.parts.checkpoints !== undefined) {
         // The sinks commit on checkpoint completion: the last records need one more checkpoint.
         this.state = 'awaiting-final';
@@ -226,7 +266,7 @@ export class SubtaskRunner {
       captures.push({ uid: cp.sinkUid, bytes: state });
     }
     cp.snapshotter.snapshot(id, captures, alignmentMs, barrier.isSavepoint);
-    for (const g of this.parts.gates) g.emitBarrier(barrier);
+    for (const g of this.parts.gates) g.emitEvent(barrier);
   }
 
   private onAlignerEvents(events: readonly AlignerEvent[]): void {
@@ -243,6 +283,8 @@ export class SubtaskRunner {
 
   private runSource(source: ReplayableSource<unknown>, budget: number): { records: number; ended: boolean } {
     const head = this.parts.chain.head;
+    const sw = this.parts.sourceWatermarks;
+    const time = this.parts.time;
     let n = 0;
     this.idle = false;
     // Between two pollBatch calls is where a source will snapshot its position and emit a barrier.
@@ -253,14 +295,73 @@ export class SubtaskRunner {
         this.idle = true;
         break;
       }
-      for (const r of batch) head(r, undefined);
+      if (sw !== undefined) {
+        if (this.sourceIdle) this.setSourceIdle(false);
+        const { assigner, generator } = sw;
+        for (let i = 0; i < batch.length; i++) {
+          const r = batch[i];
+          const ts = assigner(r);
+          if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+            throw new TypeError(`${this.id}: the timestamp assigner returned ${String(ts)}, not a finite number of ms`);
+          }
+          time.ts = ts;
+          generator.onEvent(ts);
+          head(r, undefined);
+        }
+      } else {
+        time.ts = NO_TIMESTAMP;
+        for (let i = 0; i < batch.length; i++) head(batch[i], undefined);
+      }
       n += batch.length;
     }
     return { records: n, ended: false };
   }
 
+  /** After a source step: the generator's watermark when it advanced, and idleness. */
+  private emitSourceWatermark(sw: SourceWatermarks, records: number): void {
+    if (records > 0) {
+      this.emptySince = Number.NaN;
+      const wm = sw.generator.currentWatermark();
+      if (wm > this.emittedWatermark) this.advanceWatermark(wm);
+      return;
+    }
+    // an empty step because the outputs were blocked is backpressure, not idleness
+    if (!this.idle || sw.idleTimeoutMs === undefined || this.sourceIdle) return;
+    const now = this.parts.clock();
+    if (Number.isNaN(this.emptySince)) this.emptySince = now;
+    else if (now - this.emptySince >= sw.idleTimeoutMs) this.setSourceIdle(true);
+  }
+
+  private setSourceIdle(idle: boolean): void {
+    this.sourceIdle = idle;
+    this.emptySince = Number.NaN;
+    for (const g of this.parts.gates) g.emitEvent(idle ? WATERMARK_IDLE : WATERMARK_ACTIVE);
+  }
+
+  /**
+   * The subtask's watermark moved to `wm`: event-time timers fire (their output enters the gates and
+   * the sink buffer first), then the watermark goes downstream behind that output.
+   */
+  private advanceWatermark(wm: number): void {
+    if (!(wm > this.emittedWatermark)) return;
+    this.emittedWatermark = wm;
+    if (this.hasTimers) this.parts.chain.advanceWatermark(wm);
+    this.writeSinkBuffer();
+    if (this.parts.gates.length === 0) return;
+    const event = makeWatermark(wm);
+    for (const g of this.parts.gates) g.emitEvent(event);
+  }
+
+  private onValveOutput(out: ValveOutput): void {
+    if (out.watermark !== undefined) this.advanceWatermark(out.watermark);
+    if (out.idle !== undefined) {
+      const event = out.idle ? WATERMARK_IDLE : WATERMARK_ACTIVE;
+      for (const g of this.parts.gates) g.emitEvent(event);
+    }
+  }
+
   private runInputs(budget: number): { records: number; ended: boolean } {
-    const head = this.parts.chain.head;
+    if (this.parts.timestamped) return this.runTimestampedInputs(budget);
     let n = 0;
     while (n < budget && !this.outputBlocked()) {
       let cur = this.current;
@@ -271,9 +372,39 @@ export class SubtaskRunner {
       }
       const { batch, input } = cur;
       const sel = input.keySelector;
+      const push = input.push;
       while (cur.pos < batch.length && n < budget && !this.outputBlocked()) {
         const r = batch[cur.pos++];
-        head(r, sel === undefined ? undefined : sel(r));
+        push(r, sel === undefined ? undefined : sel(r));
+        n++;
+      }
+      if (cur.pos === batch.length) {
+        input.channel.recycle(batch);
+        this.current = undefined;
+      }
+    }
+    return { records: n, ended: this.liveInputs === 0 && this.current === undefined };
+  }
+
+  /** {@link runInputs} for batches of (record, timestamp) slot pairs; a copy so the plain loop stays lean. */
+  private runTimestampedInputs(budget: number): { records: number; ended: boolean } {
+    const time = this.parts.time;
+    let n = 0;
+    while (n < budget && !this.outputBlocked()) {
+      let cur = this.current;
+      if (cur === undefined) {
+        cur = this.pollNextInput();
+        if (cur === undefined) break;
+        this.current = cur;
+      }
+      const { batch, input } = cur;
+      const sel = input.keySelector;
+      const push = input.push;
+      while (cur.pos < batch.length && n < budget && !this.outputBlocked()) {
+        const r = batch[cur.pos];
+        time.ts = batch[cur.pos + 1] as number;
+        cur.pos += TIMESTAMP_STRIDE;
+        push(r, sel === undefined ? undefined : sel(r));
         n++;
       }
       if (cur.pos === batch.length) {
@@ -304,7 +435,14 @@ export class SubtaskRunner {
         switch (item.kind) {
           case 'end-of-stream':
             this.liveInputs--;
+            this.onValveOutput(this.valve!.onEndOfStream(idx));
             if (aligner !== undefined) this.onAlignerEvents(aligner.onEndOfStream(idx, this.parts.checkpoints!.now()));
+            break;
+          case 'watermark':
+            this.onValveOutput(this.valve!.onWatermark(idx, item.timestamp));
+            break;
+          case 'watermark-status':
+            this.onValveOutput(this.valve!.onStatus(idx, item.idle));
             break;
           case 'barrier':
             if (aligner === undefined) throw new Error('internal: a barrier reached a subtask of a job without checkpoints');

@@ -1,20 +1,19 @@
 /**
- * Processing-time timers of one keyed operator instance (Flink's `TimerService` for processing time).
+ * The timers of one keyed operator instance in one time domain (Flink's `InternalTimerService` for
+ * event time or processing time).
  *
  * A timer is a (key, timestamp) pair registered under the key being processed. Timers are keyed state
- * (DESIGN.md "Keyed state"): each lives in the operator's own backend, in a map state named
- * {@link PROCESSING_TIMERS_STATE} (timestamp → true under its key), so every snapshot of the backend
- * carries them, a restore brings them back and a rescale moves them with their key group. In memory a
- * binary min-heap ordered by (timestamp, registration order) says what fires next, and an index by
- * key and timestamp makes registering twice a no-op and deleting O(log n).
+ * (DESIGN.md "Keyed state"): each lives in the operator's own backend, in a map state named per domain
+ * ({@link PROCESSING_TIMERS_STATE}, {@link EVENT_TIMERS_STATE}: timestamp → true under its key), so
+ * every snapshot of the backend carries them, a restore brings them back and a rescale moves them with
+ * their key group. In memory a binary min-heap ordered by (timestamp, registration order) says what
+ * fires next, and an index by key and timestamp makes registering twice a no-op and deleting O(log n).
  *
- * The runtime drives firing: {@link ProcessingTimeTimerService.fireDue} at the start of every subtask
- * step, {@link ProcessingTimeTimerService.nextTimerAt} to know when an idle job must wake. When a
- * bounded input ends, timers still pending are not fired (Flink's default); they stay in the state of
- * any snapshot taken before.
+ * The owner drives firing: {@link TimerQueue.fireDue} with the processing time at the start of every
+ * subtask step, or with the new watermark when it advances.
  */
 import { Buffer } from 'node:buffer';
-import type { OnTimerContext, TimerService } from '../api/functions.js';
+import type { TimeDomain } from '../api/functions.js';
 import { ByteWriter } from '../state/byte-writer.js';
 import { mapState } from '../state/descriptors.js';
 import { readKey, writeKey } from '../state/key-codec.js';
@@ -27,13 +26,20 @@ export const RESERVED_STATE_PREFIX = '__weir.';
 /** Name of the map state (timestamp → true, per key) holding an operator's processing-time timers. */
 export const PROCESSING_TIMERS_STATE = `${RESERVED_STATE_PREFIX}timers.processing`;
 
-const TIMERS_DESCRIPTOR = mapState(PROCESSING_TIMERS_STATE, Serializers.number, Serializers.boolean);
+/** Name of the map state (timestamp → true, per key) holding an operator's event-time timers. */
+export const EVENT_TIMERS_STATE = `${RESERVED_STATE_PREFIX}timers.event`;
+
+/** The state each domain's timers live in. */
+const STATE_OF_DOMAIN: Readonly<Record<TimeDomain, string>> = {
+  'processing-time': PROCESSING_TIMERS_STATE,
+  'event-time': EVENT_TIMERS_STATE,
+};
 
 /**
  * Calls the user's `onTimer` for one timer, with the backend's current key already the timer's key.
- * `ctx` is one object reused for every timer: valid only during the call.
+ * The owner builds the context (it knows the domain's clock and outputs).
  */
-export type FireTimerFn = (timestampMs: number, ctx: OnTimerContext<Key>) => void;
+export type FireTimerFn = (timestampMs: number, key: Key) => void;
 
 /**
  * A Map key equal for two keys exactly when the state backend sees one key: numbers are their own
@@ -143,26 +149,26 @@ function ownedKey(key: Key, id: KeyIdentity): Key {
   return readKey(bytes, 0, bytes.length);
 }
 
-function checkTimestamp(timestampMs: number): void {
+function checkTimestamp(timestampMs: number, domain: TimeDomain): void {
   if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
-    throw new RangeError(`a processing-time timer needs a finite timestamp in ms, got ${String(timestampMs)}`);
+    throw new RangeError(`a ${domain} timer needs a finite timestamp in ms, got ${String(timestampMs)}`);
   }
 }
 
 /**
- * The timer service of one keyed operator instance; `ctx.timerService` of its process function.
+ * The timers of one domain of one keyed operator instance.
  *
  * `fire` is undefined when the function has no `onTimer`: registering a timer then fails at once,
  * rather than leaving a timer that could never fire.
  *
  * @example
- * const timers = new ProcessingTimeTimerService(backend, clock, 'sessions', (ts, ctx) => fn.onTimer!(ts, ctx, out));
+ * const timers = new TimerQueue(backend, 'event-time', 'sessions', (ts, key) => fn.onTimer!(ts, ctxFor(key), out));
  * timers.restore();              // after backend.restore(...) and the function's open, before the first element
  * backend.setCurrentKey('user-1');
- * timers.registerProcessingTimeTimer(clock() + 30_000);
- * timers.fireDue(clock());       // at the start of every step
+ * timers.register(lastSeen + 30_000);
+ * timers.fireDue(watermark);     // whenever the watermark advances
  */
-export class ProcessingTimeTimerService implements TimerService {
+export class TimerQueue {
   /** Registered on first use (or on a restore that found timers), so an operator without timers snapshots no timer state. */
   private state: MapState<number, boolean> | undefined;
   /** Every pending timer not popped by a running `fireDue`; exactly those with slot >= 0. */
@@ -172,30 +178,23 @@ export class ProcessingTimeTimerService implements TimerService {
   private nextSeq = 0;
   /** Timers popped by the running `fireDue` call, in firing order; empty between calls (reused to avoid allocation). */
   private readonly due: Timer[] = [];
-  /** The context of the timer firing now, reused for every timer. */
-  private readonly timerCtx: { key: Key; timestampMs: number; readonly timerService: TimerService } = {
-    key: 0,
-    timestampMs: 0,
-    timerService: this,
-  };
+  private readonly stateName: string;
 
   constructor(
     private readonly backend: KeyedStateBackend,
-    private readonly clock: () => number,
+    readonly domain: TimeDomain,
     private readonly operatorUid: string,
     private readonly fire: FireTimerFn | undefined,
-  ) {}
-
-  currentProcessingTime(): number {
-    return this.clock();
+  ) {
+    this.stateName = STATE_OF_DOMAIN[domain];
   }
 
   /** Registers a timer for the current key; a no-op if that key already has one at `timestampMs`. */
-  registerProcessingTimeTimer(timestampMs: number): void {
-    checkTimestamp(timestampMs);
+  register(timestampMs: number): void {
+    checkTimestamp(timestampMs, this.domain);
     if (this.fire === undefined) {
       throw new Error(
-        `operator '${this.operatorUid}' registers a processing-time timer, but its function has no onTimer to call when it fires`,
+        `operator '${this.operatorUid}' registers a ${this.domain} timer, but its function has no onTimer to call when it fires`,
       );
     }
     const key = this.backend.getCurrentKey();
@@ -208,7 +207,7 @@ export class ProcessingTimeTimerService implements TimerService {
   }
 
   /** Deletes the current key's timer at `timestampMs`, if any (also one due but not fired yet in this `fireDue` call). */
-  deleteProcessingTimeTimer(timestampMs: number): void {
+  delete(timestampMs: number): void {
     const owner = this.byKey.get(keyIdentity(this.backend.getCurrentKey()));
     const timer = owner?.byTimestamp.get(timestampMs);
     if (timer === undefined) return;
@@ -263,11 +262,11 @@ export class ProcessingTimeTimerService implements TimerService {
    * before any timer is registered. Leaves the backend's current key at the last timer's key.
    */
   restore(): void {
-    const keys = this.backend.keys(PROCESSING_TIMERS_STATE);
+    const keys = this.backend.keys(this.stateName);
     if (keys.length === 0) return;
     if (this.fire === undefined) {
       throw new Error(
-        `operator '${this.operatorUid}' restored ${keys.length} key(s) with processing-time timers, but its function has no onTimer`,
+        `operator '${this.operatorUid}' restored ${keys.length} key(s) with ${this.domain} timers, but its function has no onTimer`,
       );
     }
     const state = this.timerState();
@@ -285,14 +284,11 @@ export class ProcessingTimeTimerService implements TimerService {
     timer.slot = GONE;
     this.backend.setCurrentKey(timer.owner.key);
     this.timerState().remove(timer.timestampMs);
-    const ctx = this.timerCtx;
-    ctx.key = timer.owner.key;
-    ctx.timestampMs = timer.timestampMs;
-    this.fire!(timer.timestampMs, ctx);
+    this.fire!(timer.timestampMs, timer.owner.key);
   }
 
   private timerState(): MapState<number, boolean> {
-    return (this.state ??= this.backend.getMapState(TIMERS_DESCRIPTOR));
+    return (this.state ??= this.backend.getMapState(mapState(this.stateName, Serializers.number, Serializers.boolean)));
   }
 
   private newOwner(id: KeyIdentity, key: Key): KeyTimers {
