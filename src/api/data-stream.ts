@@ -18,6 +18,9 @@ import { JobBuildError } from './job-build-error.js';
 import { DEAD_LETTERS_OUTPUT, type EdgePartitioning, type LogicalNode } from './logical-graph.js';
 import type { SinkSpec } from './specs.js';
 import type { WatermarkStrategy } from './watermark-strategy.js';
+import type { WindowAssigner } from './windows/assigners.js';
+import { coGroupStreams, joinStreams, type CoGroupedStreams, type JoinedStreams } from './windows/join.js';
+import { WindowedStream } from './windows/windowed-stream.js';
 
 /** Per-operator options of stateless operators (map, filter, flatMap). */
 export interface OperatorOptions {
@@ -153,6 +156,19 @@ export class DataStream<T> {
       throw new JobBuildError('foreign-stream', 'connect', 'connect: cannot connect streams of different environments; build each job from one environment');
     }
     return new ConnectedStreams<T, R>(this, other);
+  }
+
+  /**
+   * Joins with `other` on equal keys within windows (Flink's window join):
+   * `a.join(b).where(ka).equalTo(kb).window(assigner).apply((x, y) => r, { uid })`.
+   */
+  join<B>(other: DataStream<B>): JoinedStreams<T, B> {
+    return joinStreams(this, other);
+  }
+
+  /** Like {@link join}, but the function gets both sides' records of a key and window at once (also when one side is empty). */
+  coGroup<B>(other: DataStream<B>): CoGroupedStreams<T, B> {
+    return coGroupStreams(this, other);
   }
 
   /** Writes the stream to a sink. */
@@ -294,6 +310,11 @@ export class KeyedStream<K extends Key, T> {
     /** Applied to each element by the upstream subtask to pick the downstream one. */
     readonly keySelector: KeySelector<T, K>,
   ) {}
+
+  /** Groups each key's elements into windows (Flink's `window`); aggregate, reduce or process them next. */
+  window(assigner: WindowAssigner): WindowedStream<K, T> {
+    return new WindowedStream<K, T>(this, assigner);
+  }
 
   /** Per-key processing with state and timers. */
   process<R>(fn: KeyedProcessFunction<K, T, R>, options: StatefulOperatorOptions): OperatorStream<R> {

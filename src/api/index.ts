@@ -6,6 +6,7 @@ export type { OperatorOptions, SourceOptions, StatefulOperatorOptions } from './
 export { WatermarkStrategy } from './watermark-strategy.js';
 export type { TimestampAssigner, WatermarkGenerator } from './watermark-strategy.js';
 export { outputTag } from './output-tag.js';
+export * from './windows/index.js';
 export { JobBuildError } from './job-build-error.js';
 export type { JobBuildErrorReason } from './job-build-error.js';
 export { KEYED_OPERATOR_KINDS, STATEFUL_OPERATOR_KINDS } from './logical-graph.js';
