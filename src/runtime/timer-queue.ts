@@ -6,19 +6,23 @@
  * (DESIGN.md "Keyed state"): each lives in the operator's own backend, in a map state named per domain
  * ({@link PROCESSING_TIMERS_STATE}, {@link EVENT_TIMERS_STATE}: timestamp → true under its key), so
  * every snapshot of the backend carries them, a restore brings them back and a rescale moves them with
- * their key group. In memory a binary min-heap ordered by (timestamp, registration order) says what
- * fires next, and an index by key and timestamp makes registering twice a no-op and deleting O(log n).
+ * their key group. That state is also the index: registering checks it, so registering twice is a
+ * no-op. In memory a compact min-heap ordered by (timestamp, registration order) says what fires next
+ * (tens of bytes per timer, no object per timer). A delete leaves the heap entry where it is and
+ * records a tombstone for it: the entry is dropped when it comes up, so a deleted timer costs memory
+ * only until its time, and a timer deleted and registered again fires once, in its new place.
  *
  * The owner drives firing: {@link TimerQueue.fireDue} with the processing time at the start of every
  * subtask step, or with the new watermark when it advances.
  */
-import { Buffer } from 'node:buffer';
 import type { TimeDomain } from '../api/functions.js';
+import { Buffer } from 'node:buffer';
 import { ByteWriter } from '../state/byte-writer.js';
 import { mapState } from '../state/descriptors.js';
 import { readKey, writeKey } from '../state/key-codec.js';
 import { Serializers } from '../state/serializers.js';
 import type { Key, KeyedStateBackend, MapState } from '../state/types.js';
+import { TimerHeap } from './timer-heap.js';
 
 /** Prefix of the keyed-state names weir keeps for itself in an operator's backend; user states may not use it. */
 export const RESERVED_STATE_PREFIX = '__weir.';
@@ -41,112 +45,22 @@ const STATE_OF_DOMAIN: Readonly<Record<TimeDomain, string>> = {
  */
 export type FireTimerFn = (timestampMs: number, key: Key) => void;
 
-/**
- * A Map key equal for two keys exactly when the state backend sees one key: numbers are their own
- * identity (SameValueZero agrees with the canonical f64 encoding: -0 is 0, NaN is NaN), anything else
- * is its serialized bytes (tag byte included) as a latin1 string, so a string and a JSON key never meet.
- */
-type KeyIdentity = number | string;
+const copyWriter = new ByteWriter(64);
 
-/** Timers of one key, found by timestamp. */
-interface KeyTimers {
-  readonly id: KeyIdentity;
-  /** A private copy for object keys: the caller may mutate its key object after registering. */
-  readonly key: Key;
-  readonly byTimestamp: Map<number, Timer>;
-}
-
-/** `Timer.slot` of a timer popped by the running `fireDue` call and not fired yet. */
-const DUE = -1;
-/** `Timer.slot` of a timer that fired or was deleted. */
-const GONE = -2;
-
-interface Timer {
-  readonly timestampMs: number;
-  /** Registration order: breaks ties between equal timestamps. */
-  readonly seq: number;
-  readonly owner: KeyTimers;
-  /** Index in the heap array when >= 0, else {@link DUE} or {@link GONE}. */
-  slot: number;
-}
-
-function earlier(a: Timer, b: Timer): boolean {
-  return a.timestampMs < b.timestampMs || (a.timestampMs === b.timestampMs && a.seq < b.seq);
-}
-
-/** A binary min-heap of timers that keeps each timer's index in `slot`, so any timer can be removed. */
-class TimerHeap {
-  /** items[i] is earlier than or equal to items[2i+1] and items[2i+2]; items[i].slot === i. */
-  private readonly items: Timer[] = [];
-
-  peek(): Timer | undefined {
-    return this.items[0];
-  }
-
-  push(t: Timer): void {
-    this.place(t, this.items.length);
-    this.siftUp(t.slot);
-  }
-
-  remove(t: Timer): void {
-    const i = t.slot;
-    const last = this.items.pop()!;
-    t.slot = GONE;
-    if (last === t) return;
-    this.place(last, i);
-    this.siftUp(i);
-    this.siftDown(last.slot);
-  }
-
-  private place(t: Timer, i: number): void {
-    this.items[i] = t;
-    t.slot = i;
-  }
-
-  private siftUp(i: number): void {
-    const t = this.items[i]!;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = this.items[parent]!;
-      if (!earlier(t, p)) break;
-      this.place(p, i);
-      i = parent;
-    }
-    this.place(t, i);
-  }
-
-  private siftDown(i: number): void {
-    const items = this.items;
-    const t = items[i]!;
-    const n = items.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && earlier(items[right]!, items[left]!) ? right : left;
-      const c = items[child]!;
-      if (!earlier(c, t)) break;
-      this.place(c, i);
-      i = child;
-    }
-    this.place(t, i);
-  }
-}
-
-const identityWriter = new ByteWriter(64);
-
-function keyIdentity(key: Key): KeyIdentity {
-  if (typeof key === 'number') return key;
-  identityWriter.reset();
-  writeKey(key, identityWriter);
-  return Buffer.from(identityWriter.buf.buffer, identityWriter.buf.byteOffset, identityWriter.pos).toString('latin1');
-}
-
-/** `key` itself, or for an object key a copy decoded from its identity bytes. */
-function ownedKey(key: Key, id: KeyIdentity): Key {
+/** `key` itself, or for an object key a private copy: the caller may mutate its key object after registering. */
+function ownedKey(key: Key): Key {
   if (typeof key !== 'object') return key;
-  const bytes = Buffer.from(id as string, 'latin1');
-  return readKey(bytes, 0, bytes.length);
+  copyWriter.reset();
+  writeKey(key, copyWriter);
+  return readKey(copyWriter.buf, 0, copyWriter.pos);
+}
+
+/** Equal for two (key, timestamp) pairs exactly when the backend sees one key: the tombstone index's key. */
+function timerIdentity(key: Key, timestampMs: number): string {
+  if (typeof key === 'number') return `n${key}|${timestampMs}`;
+  copyWriter.reset();
+  writeKey(key, copyWriter);
+  return `${Buffer.from(copyWriter.buf.buffer, copyWriter.buf.byteOffset, copyWriter.pos).toString('latin1')}|${timestampMs}`;
 }
 
 function checkTimestamp(timestampMs: number, domain: TimeDomain): void {
@@ -171,13 +85,13 @@ function checkTimestamp(timestampMs: number, domain: TimeDomain): void {
 export class TimerQueue {
   /** Registered on first use (or on a restore that found timers), so an operator without timers snapshots no timer state. */
   private state: MapState<number, boolean> | undefined;
-  /** Every pending timer not popped by a running `fireDue`; exactly those with slot >= 0. */
+  /** Every pending timer, plus the entries of deleted ones (each with a tombstone). */
   private readonly heap = new TimerHeap();
-  /** Every pending timer (in the heap or due), by key then timestamp; exactly the entries of the timer state. */
-  private readonly byKey = new Map<KeyIdentity, KeyTimers>();
-  private nextSeq = 0;
-  /** Timers popped by the running `fireDue` call, in firing order; empty between calls (reused to avoid allocation). */
-  private readonly due: Timer[] = [];
+  /** Per (key, timestamp): how many of its entries in the heap (or the running `fireDue`'s due list) belong to deleted timers. */
+  private readonly tombstones = new Map<string, number>();
+  /** Timers popped by the running `fireDue` call, in firing order; empty between calls (reused). */
+  private readonly dueTimes: number[] = [];
+  private readonly dueKeys: Key[] = [];
   private readonly stateName: string;
 
   constructor(
@@ -197,29 +111,42 @@ export class TimerQueue {
         `operator '${this.operatorUid}' registers a ${this.domain} timer, but its function has no onTimer to call when it fires`,
       );
     }
-    const key = this.backend.getCurrentKey();
-    const id = keyIdentity(key);
-    const owner = this.byKey.get(id);
-    if (owner?.byTimestamp.has(timestampMs)) return;
-    // state first: if the write fails, memory still matches the state
-    this.timerState().put(timestampMs, true);
-    this.add(owner ?? this.newOwner(id, ownedKey(key, id)), timestampMs);
+    const state = this.timerState();
+    if (state.contains(timestampMs)) return;
+    // state first: if the write fails, the heap holds nothing the state does not
+    state.put(timestampMs, true);
+    this.heap.push(timestampMs, ownedKey(this.backend.getCurrentKey()));
   }
 
   /** Deletes the current key's timer at `timestampMs`, if any (also one due but not fired yet in this `fireDue` call). */
   delete(timestampMs: number): void {
-    const owner = this.byKey.get(keyIdentity(this.backend.getCurrentKey()));
-    const timer = owner?.byTimestamp.get(timestampMs);
-    if (timer === undefined) return;
-    this.timerState().remove(timestampMs);
-    this.forget(timer);
-    if (timer.slot >= 0) this.heap.remove(timer);
-    else timer.slot = GONE;
+    const state = this.timerState();
+    if (!state.contains(timestampMs)) return;
+    state.remove(timestampMs);
+    // its heap entry stays, marked: dropped when it comes up
+    const id = timerIdentity(this.backend.getCurrentKey(), timestampMs);
+    this.tombstones.set(id, (this.tombstones.get(id) ?? 0) + 1);
   }
 
   /** The earliest pending timer's timestamp, or undefined when there is none. */
   nextTimerAt(): number | undefined {
-    return this.heap.peek()?.timestampMs;
+    const heap = this.heap;
+    for (let t = heap.peekTime(); t !== undefined; t = heap.peekTime()) {
+      if (!this.buried(t, heap.peekKey())) return t;
+      heap.pop();
+    }
+    return undefined;
+  }
+
+  /** Whether the entry (key, t) belongs to a deleted timer; if so its tombstone is used up. */
+  private buried(t: number, key: Key): boolean {
+    if (this.tombstones.size === 0) return false;
+    const id = timerIdentity(key, t);
+    const n = this.tombstones.get(id);
+    if (n === undefined) return false;
+    if (n === 1) this.tombstones.delete(id);
+    else this.tombstones.set(id, n - 1);
+    return true;
   }
 
   /**
@@ -231,28 +158,22 @@ export class TimerQueue {
    */
   fireDue(now: number): number {
     const heap = this.heap;
-    const due = this.due;
-    for (let top = heap.peek(); top !== undefined && top.timestampMs <= now; top = heap.peek()) {
-      heap.remove(top);
-      top.slot = DUE;
-      due.push(top);
+    const times = this.dueTimes;
+    const keys = this.dueKeys;
+    for (let t = heap.peekTime(); t !== undefined && t <= now; t = heap.peekTime()) {
+      times.push(t);
+      keys.push(heap.peekKey());
+      heap.pop();
     }
     let i = 0;
     let fired = 0;
     try {
-      for (; i < due.length; i++) {
-        const timer = due[i]!;
-        if (timer.slot !== DUE) continue; // deleted by an earlier timer of this call
-        this.fireOne(timer);
-        fired++;
-      }
+      for (; i < times.length; i++) if (this.fireOne(times[i]!, keys[i]!)) fired++;
     } finally {
       // after a failing onTimer, timers not reached yet stay pending, as their state entries do
-      for (i++; i < due.length; i++) {
-        const timer = due[i]!;
-        if (timer.slot === DUE) heap.push(timer);
-      }
-      due.length = 0;
+      for (i++; i < times.length; i++) heap.push(times[i]!, keys[i]!);
+      times.length = 0;
+      keys.length = 0;
     }
     return fired;
   }
@@ -274,39 +195,20 @@ export class TimerQueue {
       this.backend.setCurrentKey(key);
       // keys() returned fresh key objects: no copy needed; canonical key then timestamp order stands
       // for the lost registration order
-      const owner = this.newOwner(keyIdentity(key), key);
-      for (const timestampMs of state.keys()) this.add(owner, timestampMs);
+      for (const timestampMs of state.keys()) this.heap.push(timestampMs, key);
     }
   }
 
-  private fireOne(timer: Timer): void {
-    this.forget(timer);
-    timer.slot = GONE;
-    this.backend.setCurrentKey(timer.owner.key);
-    this.timerState().remove(timer.timestampMs);
-    this.fire!(timer.timestampMs, timer.owner.key);
+  /** Fires one popped entry unless its timer was deleted meanwhile; whether it fired. */
+  private fireOne(timestampMs: number, key: Key): boolean {
+    if (this.buried(timestampMs, key)) return false;
+    this.backend.setCurrentKey(key);
+    this.timerState().remove(timestampMs);
+    this.fire!(timestampMs, key);
+    return true;
   }
 
   private timerState(): MapState<number, boolean> {
     return (this.state ??= this.backend.getMapState(mapState(this.stateName, Serializers.number, Serializers.boolean)));
-  }
-
-  private newOwner(id: KeyIdentity, key: Key): KeyTimers {
-    const owner: KeyTimers = { id, key, byTimestamp: new Map() };
-    this.byKey.set(id, owner);
-    return owner;
-  }
-
-  private add(owner: KeyTimers, timestampMs: number): void {
-    const timer: Timer = { timestampMs, seq: this.nextSeq++, owner, slot: GONE };
-    owner.byTimestamp.set(timestampMs, timer);
-    this.heap.push(timer);
-  }
-
-  /** Drops `timer` from the index (not from the heap or the state). */
-  private forget(timer: Timer): void {
-    const owner = timer.owner;
-    owner.byTimestamp.delete(timer.timestampMs);
-    if (owner.byTimestamp.size === 0) this.byKey.delete(owner.id);
   }
 }
