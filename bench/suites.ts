@@ -9,4 +9,5 @@ export const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   storage: async () => (await import('./storage/codec-suite.js')).codecSuite,
   job: async () => (await import('./job/job-suite.js')).jobSuite,
   savepoint: async () => (await import('./savepoint/savepoint-suite.js')).savepointSuite,
+  nexmark: async () => (await import('./nexmark/nexmark-suite.js')).nexmarkSuite,
 };

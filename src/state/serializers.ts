@@ -63,6 +63,18 @@ function checkLength(id: string, length: number, expected: number): void {
   }
 }
 
+/** One f64 and its bytes: decoding through them allocates nothing (a DataView per value would). */
+const f64Cell = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64Cell.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The little-endian f64 at `buf[off..off+8)`. */
+function readF64LE(buf: Uint8Array, off: number): number {
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[i] = buf[off + i]!;
+  else for (let i = 0; i < 8; i++) f64Bytes[7 - i] = buf[off + i]!;
+  return f64Cell[0]!;
+}
+
 const numberSerializer: Serializer<number> = {
   id: 'number@1',
   write(v, out) {
@@ -71,7 +83,7 @@ const numberSerializer: Serializer<number> = {
   },
   read(buf, off, len) {
     checkLength('number@1', len, 8);
-    return new DataView(buf.buffer, buf.byteOffset + off, 8).getFloat64(0, true);
+    return readF64LE(buf, off);
   },
 };
 

@@ -36,7 +36,7 @@ const SHORT_KEY = 32;
 
 export class WasmStore {
   readonly ex: StoreExports;
-  /** Views of the current memory buffer; valid while `u8.buffer === ex.memory.buffer`. */
+  /** Views of the current memory buffer; valid while not detached (a grow detaches them: length 0). */
   u8!: Uint8Array;
   dv!: DataView;
   scratch = 0;
@@ -54,7 +54,9 @@ export class WasmStore {
   }
 
   refresh(): void {
-    if (this.u8 !== undefined && this.u8.buffer === this.ex.memory.buffer) return;
+    // Growing the memory detaches the old buffer, which empties every view of it: a length check
+    // is enough, and far cheaper than the `memory.buffer` getter on every call.
+    if (this.u8 !== undefined && this.u8.byteLength !== 0) return;
     const buf = this.ex.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.dv = new DataView(buf);
