@@ -43,6 +43,8 @@ export interface NexmarkRunMeasurement {
   readonly failedCheckpoints: number;
   /** Full size of the last completed checkpoint (what a restore reads), bytes. */
   readonly checkpointFullBytes: number;
+  /** Largest full size of any completed checkpoint, bytes (the last one is taken after the windows emptied). */
+  readonly checkpointMaxFullBytes: number;
   /** Bytes the last completed checkpoint wrote itself (its delta). */
   readonly checkpointBytes: number;
   /** Median and longest trigger-to-durable time, ms. */
@@ -155,6 +157,7 @@ export async function runNexmark(input: NexmarkRunInput): Promise<NexmarkRunMeas
       checkpoints: completed.length,
       failedCheckpoints: failed,
       checkpointFullBytes: last?.fullSizeBytes ?? 0,
+      checkpointMaxFullBytes: Math.max(0, ...completed.map((c) => c.fullSizeBytes)),
       checkpointBytes: last?.writtenBytes ?? 0,
       checkpointMedianMs: median(completed.map((c) => c.durationMs)),
       checkpointMaxMs: Math.max(0, ...completed.map((c) => c.durationMs)),

@@ -135,7 +135,7 @@ function renderMarkdown(report: SuiteReport): string {
     '',
     `${formatSi(events)} events per run, parallelism 1, exactly-once checkpoints, discarding sink. Events/s per core = events ÷ CPU seconds of the whole process (compression workers and GC included). Flink: nexmark/nexmark GUIDE_V1 per-core figures (RocksDB, incremental checkpoints).`,
     '',
-    '| query | Flink /core | heap /core (10 s) | wasm /core (10 s) | heap /core (1 s) | wasm /core (1 s) | best ÷ Flink | wasm ÷ heap (1 s) | checkpoint MB heap / wasm | checkpoint ms (median) heap / wasm | recovery ms heap / wasm |',
+    '| query | Flink /core | heap /core (10 s) | wasm /core (10 s) | heap /core (1 s) | wasm /core (1 s) | slowest ÷ Flink | wasm ÷ heap (10 s / 1 s) | largest checkpoint MB heap / wasm | checkpoint ms, median (1 s) heap / wasm | recovery ms heap / wasm |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const verdicts: string[] = [];
@@ -147,11 +147,18 @@ function renderMarkdown(report: SuiteReport): string {
     const worst = Math.min(...cells.map((r) => r?.eventsPerSecPerCore ?? 0));
     const heap1 = find(name, 'heap', 1000);
     const wasm1 = find(name, 'wasm', 1000);
+    const heap10 = find(name, 'heap', 10_000);
+    const wasm10 = find(name, 'wasm', 10_000);
     const recH = find(name, 'heap', 1000, 'recover');
     const recW = find(name, 'wasm', 1000, 'recover');
-    const wasmOverHeap = heap1 && wasm1 ? wasm1.eventsPerSecPerCore / heap1.eventsPerSecPerCore : undefined;
+    const wasmOverHeap1 = heap1 && wasm1 ? wasm1.eventsPerSecPerCore / heap1.eventsPerSecPerCore : undefined;
+    const wasmOverHeap10 = heap10 && wasm10 ? wasm10.eventsPerSecPerCore / heap10.eventsPerSecPerCore : undefined;
+    const wasmOverHeap = wasmOverHeap1 === undefined || wasmOverHeap10 === undefined ? undefined : Math.min(wasmOverHeap1, wasmOverHeap10);
+    // the largest checkpoint any run of the case wrote (the final one is small: the windows emptied)
+    const largest = (b: NexmarkBackend): number =>
+      Math.max(0, ...rows.filter((r) => r.case === name && r.backend === b).map((r) => r.checkpointMaxFullBytes ?? r.checkpointFullBytes));
     lines.push(
-      `| ${name} | ${flink === undefined ? '—' : formatSi(flink)} | ${cells.map(fmt).join(' | ')} | ${flink === undefined ? '—' : ratio(worst / flink)} | ${wasmOverHeap === undefined ? '—' : ratio(wasmOverHeap)} | ${heap1 && wasm1 ? `${mb(heap1.checkpointFullBytes)} / ${mb(wasm1.checkpointFullBytes)}` : '—'} | ${heap1 && wasm1 ? `${formatPlain(heap1.checkpointMedianMs)} / ${formatPlain(wasm1.checkpointMedianMs)}` : '—'} | ${recH?.recoveryMs !== undefined && recW?.recoveryMs !== undefined ? `${formatPlain(recH.recoveryMs)} / ${formatPlain(recW.recoveryMs)}` : '—'} |`,
+      `| ${name} | ${flink === undefined ? '—' : formatSi(flink)} | ${cells.map(fmt).join(' | ')} | ${flink === undefined ? '—' : ratio(worst / flink)} | ${wasmOverHeap10 === undefined ? '—' : ratio(wasmOverHeap10)} / ${wasmOverHeap1 === undefined ? '—' : ratio(wasmOverHeap1)} | ${mb(largest('heap'))} / ${mb(largest('wasm'))} | ${heap1 && wasm1 ? `${formatPlain(heap1.checkpointMedianMs)} / ${formatPlain(wasm1.checkpointMedianMs)}` : '—'} | ${recH?.recoveryMs !== undefined && recW?.recoveryMs !== undefined ? `${formatPlain(recH.recoveryMs)} / ${formatPlain(recW.recoveryMs)}` : '—'} |`,
     );
     if (flink !== undefined && FLINK_TARGET_QUERIES.includes(query)) {
       verdicts.push(`${name} ≥ ${MIN_OVER_FLINK}× Flink (slowest cell ${ratio(worst / flink)}): ${worst >= MIN_OVER_FLINK * flink ? '✓ met' : '✗ missed'}`);
@@ -159,7 +166,7 @@ function renderMarkdown(report: SuiteReport): string {
     const large = rows.find((r) => r.case === name)!.largeState;
     if (wasmOverHeap !== undefined && query !== 'q0' && query !== 'q1' && query !== 'q2') {
       const need = large ? 1 : MIN_WASM_OVER_HEAP;
-      verdicts.push(`${name} wasm ${large ? '>' : '≥'} ${need}× heap (1 s: ${ratio(wasmOverHeap)}): ${(large ? wasmOverHeap > need : wasmOverHeap >= need) ? '✓ met' : '✗ missed'}`);
+      verdicts.push(`${name} wasm ${large ? '>' : '≥'} ${need}× heap (lower of 10 s and 1 s: ${ratio(wasmOverHeap)}): ${(large ? wasmOverHeap > need : wasmOverHeap >= need) ? '✓ met' : '✗ missed'}`);
     }
   }
   lines.push('', 'Targets (per core, both intervals, both backends):', '', ...verdicts.map((v) => `- ${v}`), '', `Machine: ${machineLine(report.machine)}.`);
