@@ -396,7 +396,7 @@ describe('NexmarkSource: throttling, positions and options', () => {
     // A well-formed header with an event number of another split.
     const w = beginPosition('nexmark', { subtaskIndex: 1, parallelism: 3 });
     w.f64(32);
-    expect(() => opened(base, 1, 3, w.bytes().slice())).toThrow(/not an event of split 1\/3/);
+    expect(() => opened(base, 1, 3, w.bytes().slice())).toThrow(/not a number of split 1\/3/);
     const neg = beginPosition('nexmark', { subtaskIndex: 1, parallelism: 3 });
     neg.f64(-2);
     expect(() => opened(base, 1, 3, neg.bytes().slice())).toThrow(SourcePositionError);

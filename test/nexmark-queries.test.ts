@@ -18,6 +18,8 @@ import { CollectSink } from '../src/connectors/collect-sink.js';
 import {
   nexmarkConfig,
   nexmarkEvent,
+  NexmarkSource,
+  NEXMARK_SOURCE_KIND,
   type Auction,
   type Bid,
   type NexmarkEvent,
@@ -25,6 +27,7 @@ import {
   type Person,
 } from '../src/connectors/nexmark/index.js';
 import { NEXMARK_QUERIES, type NexmarkQuery } from '../src/nexmark/queries/index.js';
+import { defaultConnectorRegistry, type ConnectorRegistry } from '../src/runtime/connector-registry.js';
 import { LocalExecutor } from '../src/runtime/local-executor.js';
 import type { StateBackendKind } from '../src/state/types.js';
 import { BACKEND_KINDS } from './support/backends.js';
@@ -240,10 +243,40 @@ function checkRunningAverages(s: Stream, lines: readonly string[]): void {
 }
 
 /** A map that fails the task once, at the first event at or after the middle of the stream's time. */
-function failOnceInTheMiddle(s: Stream): { tap: (events: DataStream<NexmarkEvent>) => DataStream<NexmarkEvent>; failed: () => boolean } {
+/**
+ * Fails once, at the first event from the middle of event time on. The source holds back the events
+ * from the middle on until a checkpoint completed (`checkpointed()`, called from the listener), so
+ * the failure always comes after one and the restart restores state, however fast the machine is.
+ */
+function failOnceInTheMiddle(s: Stream): {
+  tap: (events: DataStream<NexmarkEvent>) => DataStream<NexmarkEvent>;
+  connectors: ConnectorRegistry;
+  failed: () => boolean;
+  checkpointed: () => void;
+} {
   const middle = timeOf(s.events[Math.floor(s.events.length / 2)]!);
   let thrown = false;
+  let anyCheckpoint = false;
   return {
+    connectors: defaultConnectorRegistry().registerSource(NEXMARK_SOURCE_KIND, (p) => {
+      const inner = new NexmarkSource(p as NexmarkOptions);
+      return {
+        open: (i, n, pos) => inner.open(i, n, pos),
+        pollBatch: (max) => {
+          if (anyCheckpoint) return inner.pollBatch(max);
+          // one event at a time up to the middle, so no batch runs past it
+          const out: NexmarkEvent[] = [];
+          for (let t = inner.nextEventTime(); out.length < max && t !== undefined && t < middle; t = inner.nextEventTime()) {
+            const one = inner.pollBatch(1);
+            if (one === 'end') break;
+            out.push(...one);
+          }
+          return out.length === 0 && inner.nextEventTime() === undefined ? inner.pollBatch(max) : out;
+        },
+        snapshotPosition: () => inner.snapshotPosition(),
+        close: () => inner.close(),
+      };
+    }),
     tap: (events) =>
       events.map(
         (e) => {
@@ -256,6 +289,9 @@ function failOnceInTheMiddle(s: Stream): { tap: (events: DataStream<NexmarkEvent
         { name: 'fail-once' },
       ),
     failed: () => thrown,
+    checkpointed: () => {
+      anyCheckpoint = true;
+    },
   };
 }
 
@@ -298,7 +334,9 @@ describe.each(BACKEND_KINDS)('nexmark queries on the %s backend', (backend: Stat
       let restoredFrom: number | undefined;
       const result = await new LocalExecutor().run(env, {
         checkpointDir: join(dir, 'chk'),
+        connectors: failure.connectors,
         listener: {
+          onCheckpointCompleted: failure.checkpointed,
           onRestored(info) {
             if (info.attempt === 2) restoredFrom = info.checkpointId;
           },

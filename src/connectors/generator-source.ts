@@ -5,15 +5,7 @@
  */
 import { mulberry32At } from '../random/mulberry32.js';
 import { fmix32 } from '../state/murmur3.js';
-import {
-  beginPosition,
-  checkSplit,
-  endPosition,
-  readPositionCounter,
-  readPositionHeader,
-  SourcePositionError,
-  type ReplayableSource,
-} from './source.js';
+import { interleavedSplitPosition, openInterleavedSplit, type ReplayableSource } from './source.js';
 
 /** One generated record. `key` is a key index in `[0, keys)`; `value` an integer in `[0, 1000)` so sums stay exact. */
 export interface GeneratedRecord {
@@ -113,20 +105,9 @@ export class GeneratorSource implements ReplayableSource<GeneratedRecord> {
   }
 
   open(subtaskIndex: number, parallelism: number, restoredPosition?: Uint8Array): void {
-    checkSplit(subtaskIndex, parallelism);
+    const next = openInterleavedSplit(KIND, subtaskIndex, parallelism, restoredPosition);
     this.subtaskIndex = subtaskIndex;
     this.parallelism = parallelism;
-    if (restoredPosition === undefined) {
-      this.nextId = subtaskIndex;
-      this.streamStart = this.now() - this.emitTimeOf(this.nextId, 0);
-      return;
-    }
-    const r = readPositionHeader(restoredPosition, KIND, { subtaskIndex, parallelism });
-    const next = readPositionCounter(r, KIND);
-    endPosition(r, KIND);
-    if (next % parallelism !== subtaskIndex) {
-      throw new SourcePositionError(`generator position ${next} is not an id of split ${subtaskIndex}/${parallelism}`);
-    }
     this.nextId = next;
     this.streamStart = this.now() - this.emitTimeOf(next, 0);
   }
@@ -146,9 +127,7 @@ export class GeneratorSource implements ReplayableSource<GeneratedRecord> {
 
   snapshotPosition(): Uint8Array {
     if (this.nextId < 0) throw new Error('GeneratorSource: snapshotPosition before open');
-    const w = beginPosition(KIND, { subtaskIndex: this.subtaskIndex, parallelism: this.parallelism });
-    w.f64(this.nextId);
-    return w.bytes().slice();
+    return interleavedSplitPosition(KIND, { subtaskIndex: this.subtaskIndex, parallelism: this.parallelism }, this.nextId);
   }
 
   close(): void {

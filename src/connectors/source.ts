@@ -125,3 +125,27 @@ export function readPositionCounter(r: ByteReader, kind: string): number {
   }
   return v;
 }
+
+/**
+ * Where an *interleaved* split starts: split j of p emits the numbers ≡ j (mod p) in increasing order
+ * (records, events, ids), and its position is the next such number. Returns `subtaskIndex` for a
+ * fresh start, else the number `restoredPosition` holds, checked to belong to the split.
+ */
+export function openInterleavedSplit(kind: string, subtaskIndex: number, parallelism: number, restoredPosition?: Uint8Array): number {
+  checkSplit(subtaskIndex, parallelism);
+  if (restoredPosition === undefined) return subtaskIndex;
+  const r = readPositionHeader(restoredPosition, kind, { subtaskIndex, parallelism });
+  const next = readPositionCounter(r, kind);
+  endPosition(r, kind);
+  if (next % parallelism !== subtaskIndex) {
+    throw new SourcePositionError(`${kind} position ${next} is not a number of split ${subtaskIndex}/${parallelism}`);
+  }
+  return next;
+}
+
+/** The position of an interleaved split whose next number is `next` (see {@link openInterleavedSplit}). */
+export function interleavedSplitPosition(kind: string, split: SplitId, next: number): Uint8Array {
+  const w = beginPosition(kind, split);
+  w.f64(next);
+  return w.bytes().slice();
+}

@@ -19,7 +19,8 @@ import { buildOperatorChain } from './operator-chain.js';
 import { OutputGate } from './output-gate.js';
 import { decodeSplitEntry, SourceSplits, type SourceSplit } from './source-splits.js';
 import { SubtaskSnapshotter } from './subtask-snapshotter.js';
-import { SubtaskRunner, type SourceWatermarks, type SubtaskInput } from './subtask-runner.js';
+import type { SourceWatermarks } from './source-event-time.js';
+import { SubtaskRunner, type SubtaskInput } from './subtask-runner.js';
 import { recordTimestamp, TIMESTAMP_STRIDE } from './record-timestamp.js';
 
 /** After a failure, how long teardown waits for sink calls and snapshot writes still in flight. */

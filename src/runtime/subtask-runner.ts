@@ -32,7 +32,7 @@ import type { SinkWriter } from './connector-registry.js';
 import type { OperatorChain, PushFn } from './operator-chain.js';
 import { NO_TIMESTAMP, TIMESTAMP_STRIDE, type RecordTimestamp } from './record-timestamp.js';
 import { WatermarkValve, type ValveOutput } from './watermark-valve.js';
-import type { TimestampAssigner, WatermarkGenerator } from '../api/watermark-strategy.js';
+import { SourceEventTime, type SourceWatermarks } from './source-event-time.js';
 import { encodeStateList } from '../storage/operator-state-list.js';
 import type { OutputGate } from './output-gate.js';
 import type { FaultInjector, OperatorStateCapture, SubtaskSnapshotter } from './subtask-snapshotter.js';
@@ -43,14 +43,6 @@ export interface SubtaskInput {
   readonly keySelector: ((record: unknown) => Key) | undefined;
   /** The chain entry this channel feeds: the head, or a two-input head operator's first or second input. */
   readonly push: PushFn;
-}
-
-/** A source task's event time: its strategy's assigner and this subtask's generator. */
-export interface SourceWatermarks {
-  readonly assigner: TimestampAssigner<unknown>;
-  readonly generator: WatermarkGenerator;
-  /** Report idle after this long (processing time) without records; undefined: never. */
-  readonly idleTimeoutMs: number | undefined;
 }
 
 /**
@@ -129,10 +121,8 @@ export class SubtaskRunner {
   private readonly valve: WatermarkValve | undefined;
   /** The last watermark this subtask emitted. */
   private emittedWatermark = Number.NEGATIVE_INFINITY;
-  /** Source tasks: reported idle downstream. */
-  private sourceIdle = false;
-  /** Source tasks: processing time of the first empty poll in the current run of empty polls, or NaN. */
-  private emptySince = Number.NaN;
+  /** Source tasks with a watermark strategy. */
+  private readonly sourceTime: SourceEventTime | undefined;
 
   constructor(readonly parts: SubtaskParts) {
     this.liveInputs = parts.inputs.length;
@@ -140,6 +130,9 @@ export class SubtaskRunner {
     this.aligner = cp !== undefined && parts.inputs.length > 0 ? new BarrierAligner(parts.inputs.length, cp.mode) : undefined;
     this.hasTimers = parts.chain.keyed.length > 0;
     this.valve = parts.inputs.length > 0 ? new WatermarkValve(parts.inputs.length) : undefined;
+    const sw = parts.sourceWatermarks;
+    this.sourceTime =
+      sw === undefined ? undefined : new SourceEventTime(sw, parts.time, parts.clock, (idle) => this.emitToGates(idle ? WATERMARK_IDLE : WATERMARK_ACTIVE), parts.descriptor.id);
   }
 
   /** Sent end-of-stream on every output: nothing left to do. A getter so callers re-read it after `step`. */
@@ -176,8 +169,10 @@ export class SubtaskRunner {
     const cap = Math.min(budget, this.parts.sink?.maxRecordsPerStep ?? budget);
     const done = this.parts.source !== undefined ? this.runSource(this.parts.source, cap) : this.runInputs(cap);
     progressed = done.records > 0 || progressed;
-    const sw = this.parts.sourceWatermarks;
-    if (sw !== undefined && !done.ended) this.emitSourceWatermark(sw, done.records);
+    if (this.sourceTime !== undefined && !done.ended) {
+      const wm = this.sourceTime.afterStep(done.records, this.idle);
+      if (wm !== undefined) this.advanceWatermark(wm);
+    }
     for (const g of this.parts.gates) g.flush();
     this.writeSinkBuffer();
     if (done.ended) {
@@ -266,7 +261,7 @@ export class SubtaskRunner {
       captures.push({ uid: cp.sinkUid, bytes: state });
     }
     cp.snapshotter.snapshot(id, captures, alignmentMs, barrier.isSavepoint);
-    for (const g of this.parts.gates) g.emitEvent(barrier);
+    this.emitToGates(barrier);
   }
 
   private onAlignerEvents(events: readonly AlignerEvent[]): void {
@@ -283,10 +278,10 @@ export class SubtaskRunner {
 
   private runSource(source: ReplayableSource<unknown>, budget: number): { records: number; ended: boolean } {
     const head = this.parts.chain.head;
-    const sw = this.parts.sourceWatermarks;
-    const time = this.parts.time;
+    const sourceTime = this.sourceTime;
     let n = 0;
     this.idle = false;
+    if (sourceTime === undefined) this.parts.time.ts = NO_TIMESTAMP;
     // Between two pollBatch calls is where a source will snapshot its position and emit a barrier.
     while (n < budget && !this.outputBlocked()) {
       const batch = source.pollBatch(Math.min(budget - n, this.parts.sourceBatchSize));
@@ -295,47 +290,15 @@ export class SubtaskRunner {
         this.idle = true;
         break;
       }
-      if (sw !== undefined) {
-        if (this.sourceIdle) this.setSourceIdle(false);
-        const { assigner, generator } = sw;
-        for (let i = 0; i < batch.length; i++) {
-          const r = batch[i];
-          const ts = assigner(r);
-          if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-            throw new TypeError(`${this.id}: the timestamp assigner returned ${String(ts)}, not a finite number of ms`);
-          }
-          time.ts = ts;
-          generator.onEvent(ts);
-          head(r, undefined);
-        }
-      } else {
-        time.ts = NO_TIMESTAMP;
-        for (let i = 0; i < batch.length; i++) head(batch[i], undefined);
-      }
+      if (sourceTime !== undefined) sourceTime.push(batch, head);
+      else for (let i = 0; i < batch.length; i++) head(batch[i], undefined);
       n += batch.length;
     }
     return { records: n, ended: false };
   }
 
-  /** After a source step: the generator's watermark when it advanced, and idleness. */
-  private emitSourceWatermark(sw: SourceWatermarks, records: number): void {
-    if (records > 0) {
-      this.emptySince = Number.NaN;
-      const wm = sw.generator.currentWatermark();
-      if (wm > this.emittedWatermark) this.advanceWatermark(wm);
-      return;
-    }
-    // an empty step because the outputs were blocked is backpressure, not idleness
-    if (!this.idle || sw.idleTimeoutMs === undefined || this.sourceIdle) return;
-    const now = this.parts.clock();
-    if (Number.isNaN(this.emptySince)) this.emptySince = now;
-    else if (now - this.emptySince >= sw.idleTimeoutMs) this.setSourceIdle(true);
-  }
-
-  private setSourceIdle(idle: boolean): void {
-    this.sourceIdle = idle;
-    this.emptySince = Number.NaN;
-    for (const g of this.parts.gates) g.emitEvent(idle ? WATERMARK_IDLE : WATERMARK_ACTIVE);
+  private emitToGates(event: Parameters<OutputGate['emitEvent']>[0]): void {
+    for (const g of this.parts.gates) g.emitEvent(event);
   }
 
   /**
@@ -347,47 +310,21 @@ export class SubtaskRunner {
     this.emittedWatermark = wm;
     if (this.hasTimers) this.parts.chain.advanceWatermark(wm);
     this.writeSinkBuffer();
-    if (this.parts.gates.length === 0) return;
-    const event = makeWatermark(wm);
-    for (const g of this.parts.gates) g.emitEvent(event);
+    if (this.parts.gates.length > 0) this.emitToGates(makeWatermark(wm));
   }
 
   private onValveOutput(out: ValveOutput): void {
     if (out.watermark !== undefined) this.advanceWatermark(out.watermark);
-    if (out.idle !== undefined) {
-      const event = out.idle ? WATERMARK_IDLE : WATERMARK_ACTIVE;
-      for (const g of this.parts.gates) g.emitEvent(event);
-    }
+    if (out.idle !== undefined) this.emitToGates(out.idle ? WATERMARK_IDLE : WATERMARK_ACTIVE);
   }
 
+  /**
+   * Records from the input channels, round-robin. In a job whose records carry timestamps each
+   * record takes two batch slots and sets the timestamp cell first.
+   */
   private runInputs(budget: number): { records: number; ended: boolean } {
-    if (this.parts.timestamped) return this.runTimestampedInputs(budget);
-    let n = 0;
-    while (n < budget && !this.outputBlocked()) {
-      let cur = this.current;
-      if (cur === undefined) {
-        cur = this.pollNextInput();
-        if (cur === undefined) break;
-        this.current = cur;
-      }
-      const { batch, input } = cur;
-      const sel = input.keySelector;
-      const push = input.push;
-      while (cur.pos < batch.length && n < budget && !this.outputBlocked()) {
-        const r = batch[cur.pos++];
-        push(r, sel === undefined ? undefined : sel(r));
-        n++;
-      }
-      if (cur.pos === batch.length) {
-        input.channel.recycle(batch);
-        this.current = undefined;
-      }
-    }
-    return { records: n, ended: this.liveInputs === 0 && this.current === undefined };
-  }
-
-  /** {@link runInputs} for batches of (record, timestamp) slot pairs; a copy so the plain loop stays lean. */
-  private runTimestampedInputs(budget: number): { records: number; ended: boolean } {
+    const stamped = this.parts.timestamped;
+    const stride = stamped ? TIMESTAMP_STRIDE : 1;
     const time = this.parts.time;
     let n = 0;
     while (n < budget && !this.outputBlocked()) {
@@ -402,8 +339,8 @@ export class SubtaskRunner {
       const push = input.push;
       while (cur.pos < batch.length && n < budget && !this.outputBlocked()) {
         const r = batch[cur.pos];
-        time.ts = batch[cur.pos + 1] as number;
-        cur.pos += TIMESTAMP_STRIDE;
+        if (stamped) time.ts = batch[cur.pos + 1] as number;
+        cur.pos += stride;
         push(r, sel === undefined ? undefined : sel(r));
         n++;
       }

@@ -5,7 +5,7 @@
  * source with nothing to say), for idleness tests.
  */
 import type { SourceSpec } from '../../src/api/specs.js';
-import { beginPosition, checkSplit, endPosition, readPositionCounter, readPositionHeader, type ReplayableSource } from '../../src/connectors/source.js';
+import { interleavedSplitPosition, openInterleavedSplit, type ReplayableSource } from '../../src/connectors/source.js';
 import { defaultConnectorRegistry, type ConnectorRegistry } from '../../src/runtime/connector-registry.js';
 
 const KIND = 'array';
@@ -27,16 +27,9 @@ class ArraySource<T> implements ReplayableSource<T> {
   constructor(private readonly options: ArraySourceOptions<T>) {}
 
   open(subtaskIndex: number, parallelism: number, restoredPosition?: Uint8Array): void {
-    checkSplit(subtaskIndex, parallelism);
+    this.next = openInterleavedSplit(KIND, subtaskIndex, parallelism, restoredPosition);
     this.index = subtaskIndex;
     this.parallelism = parallelism;
-    if (restoredPosition === undefined) {
-      this.next = subtaskIndex;
-      return;
-    }
-    const r = readPositionHeader(restoredPosition, KIND, { subtaskIndex, parallelism });
-    this.next = readPositionCounter(r, KIND);
-    endPosition(r, KIND);
   }
 
   pollBatch(max: number): T[] | 'end' {
@@ -54,9 +47,7 @@ class ArraySource<T> implements ReplayableSource<T> {
   }
 
   snapshotPosition(): Uint8Array {
-    const w = beginPosition(KIND, { subtaskIndex: this.index, parallelism: this.parallelism });
-    w.f64(this.next);
-    return w.bytes().slice();
+    return interleavedSplitPosition(KIND, { subtaskIndex: this.index, parallelism: this.parallelism }, this.next);
   }
 
   close(): void {}

@@ -3,15 +3,7 @@
  * i, so a position is just the next event number of a split and a restore replays exactly.
  */
 import type { SourceSpec } from '../../api/specs.js';
-import {
-  beginPosition,
-  checkSplit,
-  endPosition,
-  readPositionCounter,
-  readPositionHeader,
-  SourcePositionError,
-  type ReplayableSource,
-} from '../source.js';
+import { interleavedSplitPosition, openInterleavedSplit, type ReplayableSource } from '../source.js';
 import { checkNexmarkOptions, nexmarkConfig, timestampOf, type NexmarkConfig, type NexmarkOptions } from './nexmark-config.js';
 import { nexmarkEvent } from './nexmark-generator.js';
 import type { NexmarkEvent } from './nexmark-model.js';
@@ -49,18 +41,9 @@ export class NexmarkSource implements ReplayableSource<NexmarkEvent> {
   }
 
   open(subtaskIndex: number, parallelism: number, restoredPosition?: Uint8Array): void {
-    checkSplit(subtaskIndex, parallelism);
+    const next = openInterleavedSplit(NEXMARK_SOURCE_KIND, subtaskIndex, parallelism, restoredPosition);
     this.subtaskIndex = subtaskIndex;
     this.parallelism = parallelism;
-    let next = subtaskIndex;
-    if (restoredPosition !== undefined) {
-      const r = readPositionHeader(restoredPosition, NEXMARK_SOURCE_KIND, { subtaskIndex, parallelism });
-      next = readPositionCounter(r, NEXMARK_SOURCE_KIND);
-      endPosition(r, NEXMARK_SOURCE_KIND);
-      if (next % parallelism !== subtaskIndex) {
-        throw new SourcePositionError(`nexmark position ${next} is not an event of split ${subtaskIndex}/${parallelism}`);
-      }
-    }
     this.nextId = next;
     this.streamStart = this.now() - this.offsetMs(next);
   }
@@ -86,9 +69,7 @@ export class NexmarkSource implements ReplayableSource<NexmarkEvent> {
 
   snapshotPosition(): Uint8Array {
     if (this.nextId < 0) throw new Error('NexmarkSource: snapshotPosition before open');
-    const w = beginPosition(NEXMARK_SOURCE_KIND, { subtaskIndex: this.subtaskIndex, parallelism: this.parallelism });
-    w.f64(this.nextId);
-    return w.bytes().slice();
+    return interleavedSplitPosition(NEXMARK_SOURCE_KIND, { subtaskIndex: this.subtaskIndex, parallelism: this.parallelism }, this.nextId);
   }
 
   close(): void {
